@@ -1,0 +1,1 @@
+"""Sensor-caption data: caption generation, corpora, labelled evaluation sets."""
