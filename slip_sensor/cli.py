@@ -10,6 +10,7 @@ import sys
 
 SUBCOMMANDS = {
     "build-corpus": "slip_sensor.data.build_corpus_cli",
+    "convert-reference": "slip_sensor.convert_reference",
 }
 
 

@@ -1,0 +1,57 @@
+"""SLIP losses: CLIP contrastive loss over the global batch, and a memory-lean caption cross-entropy."""
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+
+def gather_with_grad(features: torch.Tensor) -> torch.Tensor:
+    """Concatenates `[b, d]` features of every process into `[world * b, d]`, keeping the gradient path to each
+    process's own features (open_clip's gather-with-grad), so every process computes the global-batch loss.
+    Processes must hold equal batch sizes (the Trainer's distributed sampler pads to that)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return features
+    import torch.distributed.nn.functional as dist_nn
+
+    return torch.cat(dist_nn.all_gather(features), dim=0)
+
+
+def contrastive_loss(logits_per_text: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE on `[N, N]` logits whose diagonal holds the matching pairs."""
+    targets = torch.arange(logits_per_text.shape[0], device=logits_per_text.device)
+    return 0.5 * (
+        nn.functional.cross_entropy(logits_per_text, targets) + nn.functional.cross_entropy(logits_per_text.T, targets)
+    )
+
+
+def _chunk_cross_entropy_sum(hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    logits = nn.functional.linear(hidden, weight).float()
+    return nn.functional.cross_entropy(logits, labels, ignore_index=-100, reduction="sum")
+
+
+def caption_cross_entropy(
+    hidden_states: torch.Tensor, lm_weight: torch.Tensor, labels: torch.Tensor, chunk_size: int = 1024
+) -> torch.Tensor:
+    """Next-token cross-entropy averaged over the labelled tokens, computed from the final hidden states.
+
+    Logits are formed `chunk_size` positions at a time (in fp32 for the softmax) and recomputed in the backward pass
+    instead of stored, so at most `chunk_size x vocab` logits exist at once — never the full `[B, T, vocab]` fp32
+    tensor. Equals `cross_entropy(hidden @ lm_weight.T, labels)` on the shifted sequence.
+
+    Args:
+        hidden_states: `[B, T, H]` final (normed) decoder states.
+        lm_weight: `[vocab, H]` output embedding.
+        labels: `[B, T]` token ids aligned with the inputs, -100 where no loss is wanted; position t predicts
+            `labels[:, t + 1]`.
+    """
+    hidden = hidden_states[:, :-1].reshape(-1, hidden_states.shape[-1])
+    targets = labels[:, 1:].reshape(-1).to(hidden.device)
+    total = hidden.new_zeros((), dtype=torch.float32)
+    for start in range(0, hidden.shape[0], chunk_size):
+        chunk = (hidden[start : start + chunk_size], lm_weight, targets[start : start + chunk_size])
+        if torch.is_grad_enabled() and (hidden.requires_grad or lm_weight.requires_grad):
+            total = total + checkpoint(_chunk_cross_entropy_sum, *chunk, use_reentrant=False)
+        else:
+            total = total + _chunk_cross_entropy_sum(*chunk)
+    return total / (targets != -100).sum().clamp(min=1)

@@ -1,0 +1,509 @@
+"""SLIP models: the sensor tower, the two-tower contrastive model, and the captioning (pretraining) model."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import GenerationMixin, PreTrainedModel
+from transformers.cache_utils import Cache, DynamicCache
+from transformers.models.gemma3.modeling_gemma3 import Gemma3RMSNorm, Gemma3TextScaledWordEmbedding
+from transformers.modeling_outputs import CausalLMOutputWithPast
+from transformers.utils import ModelOutput
+
+from .configuration_slip import SlipConfig
+from .loss_slip import caption_cross_entropy, contrastive_loss, gather_with_grad
+from .sensor_encoder_slip import SlipAttentionPooler, SlipFlexPatchEmbedding, SlipRotary2D, SlipSensorEncoderLayer
+from .text_slip import SlipTextDecoder, SlipTextEncoder, SlipTextLayerInputs
+
+# transformers 5 renamed the cache output field (and rejects the old name next to the new one)
+_CACHE_OUTPUT_FIELD = "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
+
+try:  # transformers 5: init functions that leave weights loaded from a checkpoint untouched
+    from transformers import initialization as init
+except ImportError:  # transformers 4.57
+    from torch.nn import init
+
+
+@dataclass
+class SlipSensorModelOutput(ModelOutput):
+    """
+    Args:
+        last_hidden_state (`torch.FloatTensor` of shape `[B, V * P, D]`): encoder token states after the final
+            LayerNorm, channel-major (token index `v * P + p`). Padded tokens hold meaningless values.
+        patch_mask (`torch.BoolTensor` of shape `[B, V, P]`): True for patches with at least one observed value.
+        pooler_output (`torch.FloatTensor` of shape `[B, 1 + num_query_tokens, C]`): pooled tokens, CLS first; the
+            decoder's cross-attention context.
+        hidden_states (`tuple(torch.FloatTensor)`, *optional*): input of every layer plus the final output.
+        attentions (`tuple(torch.FloatTensor)`, *optional*): attention probabilities of every layer (eager only).
+    """
+
+    last_hidden_state: torch.FloatTensor | None = None
+    patch_mask: torch.BoolTensor | None = None
+    pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+
+
+@dataclass
+class SlipOutput(ModelOutput):
+    """
+    Args:
+        loss (`torch.FloatTensor`, *optional*): weighted contrastive loss, when `return_loss`.
+        contrastive_loss (`torch.FloatTensor`, *optional*): unweighted contrastive loss.
+        logits_per_sensor (`torch.FloatTensor` of shape `[N_sensor, N_text]`): scaled cosine similarities over the
+            global batch (all processes).
+        logits_per_text (`torch.FloatTensor` of shape `[N_text, N_sensor]`): the transpose.
+        sensor_embeds (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised sensor embeddings.
+        text_embeds (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised text embeddings.
+        sensor_model_output ([`SlipSensorModelOutput`]): the sensor tower's output.
+    """
+
+    loss: torch.FloatTensor | None = None
+    contrastive_loss: torch.FloatTensor | None = None
+    logits_per_sensor: torch.FloatTensor | None = None
+    logits_per_text: torch.FloatTensor | None = None
+    sensor_embeds: torch.FloatTensor | None = None
+    text_embeds: torch.FloatTensor | None = None
+    sensor_model_output: SlipSensorModelOutput | None = None
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return tuple(v.to_tuple() if isinstance(v, ModelOutput) else v for v in self.values())
+
+
+@dataclass
+class SlipCaptioningOutput(SlipOutput):
+    """[`SlipOutput`] plus the captioning head.
+
+    Args:
+        loss (`torch.FloatTensor`, *optional*): `contrastive_loss_weight * contrastive_loss + caption_loss_weight *
+            caption_loss` over the terms that were computed.
+        caption_loss (`torch.FloatTensor`, *optional*): next-token cross-entropy over the labelled tokens.
+        logits (`torch.FloatTensor` of shape `[B, T, vocab]`, *optional*): caption logits (not materialised when
+            `labels` are given, unless `return_logits=True`).
+        sensor_tokens (`torch.FloatTensor` of shape `[B, 1 + num_query_tokens, C]`): the decoder's context.
+        cache / past_key_values ([`Cache`], *optional*): the decoding cache, under the name the installed
+            transformers reads (`cache` in 5.x, `past_key_values` in 4.x).
+    """
+
+    caption_loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    sensor_tokens: torch.FloatTensor | None = None
+    if _CACHE_OUTPUT_FIELD == "cache":
+        cache: Cache | None = None
+    else:
+        past_key_values: Cache | None = None
+
+
+class SlipPreTrainedModel(PreTrainedModel):
+    config_class = SlipConfig
+    config: SlipConfig
+    base_model_prefix = "slip"
+    main_input_name = "sensor_values"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _supports_flash_attn = True
+    _supports_flash_attn_2 = True
+    _no_split_modules = ["SlipSensorEncoderLayer", "Gemma3DecoderLayer", "SlipCrossAttentionBlock"]
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module):
+        text_std = self.config.text_config.initializer_range
+        if isinstance(module, nn.Linear):
+            init.xavier_uniform_(module.weight)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.LayerNorm):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+        elif isinstance(module, Gemma3RMSNorm):
+            init.zeros_(module.weight)  # Gemma's RMSNorm scales by (1 + weight)
+        elif isinstance(module, Gemma3TextScaledWordEmbedding):
+            init.normal_(module.weight, mean=0.0, std=text_std)
+            module.weight[module.padding_idx].zero_()
+            init.constant_(module.embed_scale, module.scalar_embed_scale)
+        elif isinstance(module, SlipAttentionPooler):
+            init.xavier_uniform_(module.queries)
+        elif isinstance(module, SlipModel):
+            init.constant_(module.logit_scale, self.config.logit_scale_init_value)
+
+
+class SlipSensorModel(SlipPreTrainedModel):
+    """The sensor tower: FlexMLP patch embedding → Pre-LN transformer with 2D RoPE over all patch tokens of all
+    channels → attention pooler (1 CLS + N caption queries)."""
+
+    base_model_prefix = "sensor_model"
+
+    def __init__(self, config: SlipConfig):
+        super().__init__(config)
+        sensor = config.sensor_config
+        self.embeddings = SlipFlexPatchEmbedding(config)
+        self.rotary = SlipRotary2D(sensor.hidden_size // sensor.num_attention_heads, sensor.rope_theta)
+        self.layers = nn.ModuleList(SlipSensorEncoderLayer(config) for _ in range(sensor.num_hidden_layers))
+        self.norm = nn.LayerNorm(sensor.hidden_size, eps=sensor.layer_norm_eps)
+        self.pooler = SlipAttentionPooler(config)
+        self.gradient_checkpointing = False
+        self.post_init()
+
+    def _attention_allowed(self, patch_mask: torch.Tensor) -> torch.Tensor | None:
+        """`[B, 1, 1|L, L]` boolean mask, or None when every token is valid (so SDPA can use its fastest kernel)."""
+        token_mask = patch_mask.flatten(1)
+        allowed = token_mask[:, None, None, :]
+        if self.config.sensor_config.channel_attention == "univariate":
+            channel = torch.arange(patch_mask.shape[1], device=patch_mask.device).repeat_interleave(patch_mask.shape[2])
+            return allowed & (channel[:, None] == channel[None, :])[None, None]
+        if not torch.compiler.is_compiling() and bool(token_mask.all()):
+            return None
+        return allowed
+
+    def forward(
+        self,
+        sensor_values: torch.Tensor,
+        sensor_mask: torch.Tensor,
+        sensor_time: torch.Tensor,
+        patch_size: torch.Tensor,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SlipSensorModelOutput | tuple:
+        r"""
+        Args:
+            sensor_values (`torch.FloatTensor` of shape `[B, V, P, ps_max]`): normalised patches (see
+                `SlipFeatureExtractor`); sample i uses the first `patch_size[i]` entries of each patch.
+            sensor_mask (`torch.BoolTensor` of shape `[B, V, P, ps_max]`): True where a value was observed.
+            sensor_time (`torch.FloatTensor` of shape `[B, V, P, ps_max]`): relative time index, 0 on padding.
+            patch_size (`torch.LongTensor` of shape `[B]`): each sample's patch size.
+        """
+        if sensor_values.ndim != 4 or sensor_mask.shape != sensor_values.shape or sensor_time.shape != sensor_values.shape:
+            raise ValueError(
+                "sensor_values, sensor_mask and sensor_time must share the shape [batch, channels, patches, patch]; "
+                f"got {tuple(sensor_values.shape)}, {tuple(sensor_mask.shape)}, {tuple(sensor_time.shape)}"
+            )
+        if patch_size.shape != sensor_values.shape[:1]:
+            raise ValueError(f"patch_size must have shape [{sensor_values.shape[0]}], got {tuple(patch_size.shape)}")
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        sensor_mask = sensor_mask.bool()
+        tokens = self.embeddings(sensor_values, sensor_mask, sensor_time, patch_size)
+        patch_mask = sensor_mask.any(-1)
+        hidden_states = tokens.flatten(1, 2)
+        rotary = self.rotary(patch_mask, hidden_states.dtype)
+        allowed = self._attention_allowed(patch_mask)
+
+        all_hidden_states = () if output_hidden_states else None
+        all_attentions = () if output_attentions else None
+        for layer in self.layers:
+            if output_hidden_states:
+                all_hidden_states += (hidden_states,)
+            hidden_states, attn_weights = layer(hidden_states, allowed, rotary)
+            if output_attentions:
+                all_attentions += (attn_weights,)
+        hidden_states = self.norm(hidden_states)
+        if output_hidden_states:
+            all_hidden_states += (hidden_states,)
+        pooled = self.pooler(hidden_states, patch_mask.flatten(1))
+
+        output = SlipSensorModelOutput(
+            last_hidden_state=hidden_states,
+            patch_mask=patch_mask,
+            pooler_output=pooled,
+            hidden_states=all_hidden_states,
+            attentions=all_attentions,
+        )
+        return output if return_dict else output.to_tuple()
+
+
+def pool_text_states(hidden_states: torch.Tensor, attention_mask: torch.Tensor | None, offset: int) -> torch.Tensor:
+    """State of the last non-pad token (minus `offset`) of each row, for left or right padding. `[B, T, H] → [B, H]`."""
+    positions = torch.arange(hidden_states.shape[1], device=hidden_states.device)
+    if attention_mask is None:
+        last = positions[-1].expand(hidden_states.shape[0])
+    else:
+        last = torch.where(attention_mask.bool(), positions, -1).amax(-1)
+    index = (last - offset).clamp(min=0)
+    return hidden_states[torch.arange(hidden_states.shape[0], device=hidden_states.device), index]
+
+
+class SlipModel(SlipPreTrainedModel):
+    """Two towers and the contrastive head: sensor tower + Gemma text encoder, projected into a shared space."""
+
+    # A full captioning checkpoint also holds the decoder; the two-tower model does not use it.
+    _keys_to_ignore_on_load_unexpected = [r"text_decoder\."]
+
+    def __init__(self, config: SlipConfig):
+        super().__init__(config)
+        # Gemma layers read the implementation from their own config; the setter propagates it to sub-configs.
+        config._attn_implementation = config._attn_implementation
+        self.sensor_model = SlipSensorModel(config)
+        self.text_encoder = SlipTextEncoder(config)
+        self.sensor_projection = nn.Linear(config.text_config.hidden_size, config.projection_dim, bias=False)
+        self.text_projection = nn.Linear(config.text_config.hidden_size, config.projection_dim, bias=False)
+        self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init_value))
+        self.post_init()
+        self.freeze_text_encoder_layers()
+
+    def freeze_text_encoder_layers(self) -> None:
+        """Freezes the token embedding (and with it the tied LM head) and all but the last
+        `num_trainable_text_encoder_layers` text-encoder layers, as the paper does. `None` leaves all trainable."""
+        trainable = self.config.num_trainable_text_encoder_layers
+        if trainable is None:
+            return
+        frozen_layers = self.text_encoder.layers[: max(len(self.text_encoder.layers) - trainable, 0)]
+        for module in (self.text_encoder.embed_tokens, *frozen_layers):
+            module.requires_grad_(False)
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.text_encoder.embed_tokens
+
+    def sensor_embedding(self, sensor_tokens: torch.Tensor) -> torch.Tensor:
+        """Pooled tokens `[B, 1 + N, C]` → L2-normalised contrastive embedding of the CLS token `[B, projection_dim]`."""
+        return nn.functional.normalize(self.sensor_projection(sensor_tokens[:, 0]), dim=-1)
+
+    def text_embedding(self, text_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """Text-encoder states `[B, T, H]` → L2-normalised embedding `[B, projection_dim]`."""
+        offset = 1 if self.config.text_pooling == "penultimate_token" else 0
+        return nn.functional.normalize(self.text_projection(pool_text_states(text_states, attention_mask, offset)), dim=-1)
+
+    def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """Text-encoder states `[B, T, H]` (the first `split_layer` Gemma layers only)."""
+        layer_inputs = SlipTextLayerInputs(
+            self.config.text_config,
+            attention_mask,
+            input_ids.shape[1],
+            0,
+            input_ids.shape[0],
+            self.text_encoder.embed_tokens.weight.dtype,
+            input_ids.device,
+        )
+        return self.text_encoder(input_ids, layer_inputs)
+
+    def get_sensor_features(
+        self, sensor_values: torch.Tensor, sensor_mask: torch.Tensor, sensor_time: torch.Tensor, patch_size: torch.Tensor
+    ) -> torch.Tensor:
+        """L2-normalised sensor embeddings `[B, projection_dim]` (differentiable)."""
+        pooled = self.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size).pooler_output
+        return self.sensor_embedding(pooled)
+
+    def get_text_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """L2-normalised text embeddings `[B, projection_dim]` from the text encoder alone (differentiable)."""
+        return self.text_embedding(self.encode_text(input_ids, attention_mask), attention_mask)
+
+    def contrastive_logits(self, sensor_embeds: torch.Tensor, text_embeds: torch.Tensor) -> torch.Tensor:
+        """`[N_text, N_sensor]` logits over the global batch, with the clamped learnable scale."""
+        logit_scale = self.logit_scale.clamp(max=self.config.logit_scale_max).exp()
+        return logit_scale * gather_with_grad(text_embeds) @ gather_with_grad(sensor_embeds).T
+
+    def forward(
+        self,
+        sensor_values: torch.Tensor,
+        sensor_mask: torch.Tensor,
+        sensor_time: torch.Tensor,
+        patch_size: torch.Tensor,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        return_loss: bool = True,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SlipOutput | tuple:
+        r"""
+        Args:
+            sensor_values, sensor_mask, sensor_time, patch_size: see [`SlipSensorModel.forward`].
+            input_ids (`torch.LongTensor` of shape `[B, T]`): text tokens (BOS first), left or right padded.
+            attention_mask (`torch.LongTensor` of shape `[B, T]`, *optional*): 1 for tokens, 0 for padding.
+            return_loss (`bool`, defaults to `True`): compute the contrastive loss.
+        """
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        sensor_outputs = self.sensor_model(
+            sensor_values, sensor_mask, sensor_time, patch_size, output_hidden_states=output_hidden_states
+        )
+        sensor_embeds = self.sensor_embedding(sensor_outputs.pooler_output)
+        text_embeds = self.text_embedding(self.encode_text(input_ids, attention_mask), attention_mask)
+        logits_per_text = self.contrastive_logits(sensor_embeds, text_embeds)
+        unweighted = contrastive_loss(logits_per_text) if return_loss else None
+        output = SlipOutput(
+            loss=None if unweighted is None else self.config.contrastive_loss_weight * unweighted,
+            contrastive_loss=unweighted,
+            logits_per_sensor=logits_per_text.T,
+            logits_per_text=logits_per_text,
+            sensor_embeds=sensor_embeds,
+            text_embeds=text_embeds,
+            sensor_model_output=sensor_outputs,
+        )
+        return output if return_dict else output.to_tuple()
+
+
+class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
+    """The full SLIP model (the pretraining model): two towers + the multimodal decoder. `forward` returns the
+    contrastive + captioning loss; `generate` captions sensors (optionally after a text prompt)."""
+
+    main_input_name = "input_ids"
+
+    def __init__(self, config: SlipConfig):
+        super().__init__(config)
+        self.slip = SlipModel(config)
+        self.text_decoder = SlipTextDecoder(config)
+        self.post_init()
+        self.slip.freeze_text_encoder_layers()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.slip.get_input_embeddings()
+
+    @property
+    def lm_head_weight(self) -> torch.Tensor:
+        """The output projection is the (tied) input embedding matrix `[vocab, H]`."""
+        return self.slip.text_encoder.embed_tokens.weight
+
+    @classmethod
+    def _supports_default_dynamic_cache(cls) -> bool:
+        # The model builds its own cache (one full-length layer per Gemma layer plus the cross-attention keys), so
+        # `generate` must not hand it a sliding-window cache whose eviction the masks would not know about.
+        return False
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        sensor_values: torch.Tensor | None = None,
+        sensor_mask: torch.Tensor | None = None,
+        sensor_time: torch.Tensor | None = None,
+        patch_size: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        sensor_tokens: torch.Tensor | None = None,
+        return_loss: bool = True,
+        return_logits: bool | None = None,
+        logits_to_keep: int = 0,
+        use_cache: bool | None = None,
+        cache: Cache | None = None,
+        past_key_values: Cache | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SlipCaptioningOutput | tuple:
+        r"""
+        Args:
+            input_ids (`torch.LongTensor` of shape `[B, T]`): caption (or prompt) tokens, BOS first.
+            attention_mask (`torch.LongTensor` of shape `[B, T]` or `[B, past + T]`, *optional*): 1 for tokens.
+            sensor_values, sensor_mask, sensor_time, patch_size: see [`SlipSensorModel.forward`].
+            labels (`torch.LongTensor` of shape `[B, T]`, *optional*): targets aligned with `input_ids` (shifted
+                inside), -100 where no loss is wanted (pads, prompt, BOS).
+            sensor_tokens (`torch.FloatTensor` of shape `[B, 1 + N, C]`, *optional*): precomputed pooled sensor
+                tokens instead of the raw sensor inputs (used by `generate`); no contrastive term then.
+            return_loss (`bool`, defaults to `True`): compute the contrastive loss when sensors are given.
+            return_logits (`bool`, *optional*): materialise the caption logits; defaults to `labels is None`.
+            logits_to_keep (`int`): if > 0, only the logits of the last `logits_to_keep` positions.
+            use_cache / cache / past_key_values: incremental decoding.
+        """
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        cache = cache if cache is not None else past_key_values
+        if use_cache and cache is None:
+            cache = DynamicCache()
+        past_length = cache.get_seq_length() if cache is not None else 0
+
+        sensor_outputs = None
+        if sensor_tokens is None:
+            if sensor_values is None:
+                raise ValueError("Pass the sensor inputs (sensor_values, sensor_mask, sensor_time, patch_size) or sensor_tokens")
+            sensor_outputs = self.slip.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size)
+            sensor_tokens = sensor_outputs.pooler_output
+
+        layer_inputs = SlipTextLayerInputs(
+            self.config.text_config,
+            attention_mask,
+            input_ids.shape[1],
+            past_length,
+            input_ids.shape[0],
+            self.lm_head_weight.dtype,
+            input_ids.device,
+        )
+        text_states = self.slip.text_encoder(input_ids, layer_inputs, cache)
+        decoder_states = self.text_decoder(text_states, sensor_tokens, layer_inputs, cache)
+
+        losses = {}
+        contrastive = {}
+        if sensor_outputs is not None and past_length == 0:
+            sensor_embeds = self.slip.sensor_embedding(sensor_tokens)
+            text_embeds = self.slip.text_embedding(text_states, attention_mask)
+            logits_per_text = self.slip.contrastive_logits(sensor_embeds, text_embeds)
+            contrastive = dict(
+                logits_per_sensor=logits_per_text.T,
+                logits_per_text=logits_per_text,
+                sensor_embeds=sensor_embeds,
+                text_embeds=text_embeds,
+            )
+            if return_loss:
+                losses["contrastive"] = contrastive_loss(logits_per_text)
+        if labels is not None:
+            losses["caption"] = caption_cross_entropy(decoder_states, self.lm_head_weight, labels)
+
+        logits = None
+        if return_logits if return_logits is not None else labels is None:
+            kept = decoder_states[:, -logits_to_keep:] if logits_to_keep > 0 else decoder_states
+            logits = nn.functional.linear(kept, self.lm_head_weight)
+
+        loss = None
+        if losses:
+            weights = {"contrastive": self.config.contrastive_loss_weight, "caption": self.config.caption_loss_weight}
+            loss = sum(weights[name] * value for name, value in losses.items())
+        output = SlipCaptioningOutput(
+            loss=loss,
+            contrastive_loss=losses.get("contrastive"),
+            caption_loss=losses.get("caption"),
+            logits=logits,
+            sensor_tokens=sensor_tokens,
+            sensor_model_output=sensor_outputs,
+            **{_CACHE_OUTPUT_FIELD: cache},
+            **contrastive,
+        )
+        return output if return_dict else output.to_tuple()
+
+    def prepare_inputs_for_generation(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        sensor_tokens: torch.Tensor | None = None,
+        use_cache: bool = True,
+        **kwargs,
+    ) -> dict[str, Any]:
+        """Feeds only the tokens the cache has not seen, with the precomputed sensor tokens."""
+        cache = kwargs.get("cache", kwargs.get("past_key_values"))
+        if cache is not None:
+            input_ids = input_ids[:, cache.get_seq_length() :]
+        return {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "sensor_tokens": sensor_tokens,
+            "cache": cache,
+            "use_cache": use_cache,
+            "logits_to_keep": 1,
+            "return_loss": False,
+        }
+
+    @torch.no_grad()
+    def generate(
+        self,
+        sensor_values: torch.Tensor | None = None,
+        sensor_mask: torch.Tensor | None = None,
+        sensor_time: torch.Tensor | None = None,
+        patch_size: torch.Tensor | None = None,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        sensor_tokens: torch.Tensor | None = None,
+        **generate_kwargs,
+    ) -> torch.LongTensor:
+        """Captions (or answers about) sensors. The sensor tower runs once; its pooled tokens are passed to every
+        decoding step (and expanded for beams) by `GenerationMixin`. Without `input_ids`, decoding starts from BOS.
+
+        Returns `[B, prompt + new]` token ids (the prompt included, as for decoder-only models).
+        """
+        if sensor_tokens is None:
+            if sensor_values is None:
+                raise ValueError("generate needs sensor inputs or sensor_tokens")
+            sensor_tokens = self.slip.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size).pooler_output
+        if input_ids is None:
+            input_ids = torch.full(
+                (sensor_tokens.shape[0], 1), self.config.bos_token_id, dtype=torch.long, device=sensor_tokens.device
+            )
+            attention_mask = torch.ones_like(input_ids)
+        return super().generate(
+            input_ids=input_ids, attention_mask=attention_mask, sensor_tokens=sensor_tokens, **generate_kwargs
+        )

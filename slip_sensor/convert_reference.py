@@ -1,0 +1,169 @@
+"""Converts a checkpoint of the authors' reference SLIP implementation into a `save_pretrained` folder.
+
+Weights are read with safetensors, or with `torch.load(weights_only=True)` for `.pth` files (never unpickling
+arbitrary objects). Every reference key is mapped; anything missing or left over is an error. The converted model
+keeps the reference semantics that its weights depend on: the text embedding is read at the token before the last
+(`text_pooling="penultimate_token"`) and the log logit scale is capped at log(1/0.07).
+"""
+
+import json
+import math
+import re
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from .modeling_slip.configuration_slip import SlipConfig, gemma3_270m_text_config
+from .modeling_slip.modeling_slip import SlipForConditionalGeneration
+
+HELP = "Convert a reference SLIP checkpoint (.safetensors or .pth) into a Hugging Face folder."
+
+REFERENCE_LOGIT_SCALE_MAX = math.log(1 / 0.07)
+
+# (reference pattern, our name); `{i}` / `{j}` are filled in by `_map_key`.
+_SENSOR_RULES = [
+    (r"img_queries", "sensor_model.pooler.queries"),
+    (r"sensor_encoder\.patch_embed\.shared_linear\.(weight|bias)", r"sensor_model.embeddings.hidden_proj.\1"),
+    (r"sensor_encoder\.patch_embed\.shared_residual\.(weight|bias)", r"sensor_model.embeddings.residual_proj.\1"),
+    (r"sensor_encoder\.patch_embed\.output_layer\.(weight|bias)", r"sensor_model.embeddings.output_proj.\1"),
+    (
+        r"sensor_encoder\.blocks\.(\d+)\.ts_attn\.self_attention\.([qkvo]_proj)\.(weight|bias)",
+        r"sensor_model.layers.\1.self_attn.\2.\3",
+    ),
+    (r"sensor_encoder\.blocks\.(\d+)\.ts_attn\.layer_norm\.(weight|bias)", r"sensor_model.layers.\1.layer_norm1.\2"),
+    (r"sensor_encoder\.blocks\.(\d+)\.norm\.(weight|bias)", r"sensor_model.layers.\1.layer_norm2.\2"),
+    (r"sensor_encoder\.blocks\.(\d+)\.ffn_layer\.(\w+_proj)\.weight", r"sensor_model.layers.\1.mlp.\2.weight"),
+    (r"sensor_encoder\.norm\.(weight|bias)", r"sensor_model.norm.\1"),
+    (
+        r"img_attn_pool\.cross_attn\.(norm|context_norm)\.(weight|bias)",
+        r"sensor_model.pooler.cross_attention.\1.\2",
+    ),
+    (
+        r"img_attn_pool\.cross_attn\.([qkvo]_proj)\.(weight|bias)",
+        r"sensor_model.pooler.cross_attention.attention.\1.\2",
+    ),
+    (r"img_attn_pool\.ffn_norm\.(weight|bias)", r"sensor_model.pooler.mlp_norm.\1"),
+    (r"img_attn_pool\.ffn_layer\.(\w+_proj)\.weight", r"sensor_model.pooler.mlp.\1.weight"),
+    (r"img_attn_pool\.post_norm\.(weight|bias)", r"sensor_model.pooler.post_norm.\1"),
+    (r"img_to_latents\.to_latents\.weight", "sensor_projection.weight"),
+    (r"text_to_latents\.to_latents\.weight", "text_projection.weight"),
+    (r"temperature", "logit_scale"),
+]
+_LM = r"multimodalModel\.model\.model\."
+_TIED_LM_HEAD = "multimodalModel.model.lm_head.weight"
+
+
+def _map_key(key: str, split_layer: int) -> str:
+    for pattern, target in _SENSOR_RULES:
+        if re.fullmatch(pattern, key):
+            return "slip." + re.sub(pattern, target, key)
+    if match := re.fullmatch(_LM + r"embed_tokens\.weight", key):
+        return "slip.text_encoder.embed_tokens.weight"
+    if match := re.fullmatch(_LM + r"norm\.weight", key):
+        return "text_decoder.norm.weight"
+    if match := re.fullmatch(_LM + r"layers\.(\d+)\.original_layer\.(.+)", key):
+        return f"text_decoder.layers.{int(match[1]) - split_layer}.{match[2]}"
+    if match := re.fullmatch(_LM + r"layers\.(\d+)\.cross_attn_block\.fn\.(norm|context_norm)\.(.+)", key):
+        return f"text_decoder.cross_attention_layers.{int(match[1]) - split_layer}.{match[2]}.{match[3]}"
+    if match := re.fullmatch(_LM + r"layers\.(\d+)\.cross_attn_block\.fn\.([qkvo]_proj)\.(.+)", key):
+        return f"text_decoder.cross_attention_layers.{int(match[1]) - split_layer}.attention.{match[2]}.{match[3]}"
+    if match := re.fullmatch(_LM + r"layers\.(\d+)\.(.+)", key):
+        if int(match[1]) >= split_layer:
+            raise ValueError(f"{key}: a layer at or above split_layer={split_layer} must be a multimodal layer")
+        return f"slip.text_encoder.layers.{match[1]}.{match[2]}"
+    raise ValueError(f"Unknown reference key {key!r}")
+
+
+def convert_reference_state_dict(state_dict: dict[str, torch.Tensor], config: SlipConfig) -> dict[str, torch.Tensor]:
+    """Maps reference key names onto `SlipForConditionalGeneration`'s. The tied LM head is dropped (the model reuses
+    the token embedding). Raises if a key cannot be mapped or the result does not cover the model exactly."""
+    converted = {
+        _map_key(key, config.split_layer): value for key, value in state_dict.items() if key != _TIED_LM_HEAD
+    }
+    with torch.device("meta"):
+        expected = SlipForConditionalGeneration(config).state_dict()
+    missing = sorted(set(expected) - set(converted))
+    unexpected = sorted(set(converted) - set(expected))
+    if missing or unexpected:
+        raise ValueError(f"Reference checkpoint does not match the config: missing {missing}, unexpected {unexpected}")
+    for key, value in converted.items():
+        if value.shape != expected[key].shape:
+            raise ValueError(f"{key}: shape {tuple(value.shape)} in the checkpoint, {tuple(expected[key].shape)} in the model")
+    return converted
+
+
+def load_reference_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """Reads `.safetensors`, or a `.pth`/`.pt`/`.bin` tensor dict (optionally under a `"model"` key) without
+    unpickling arbitrary objects."""
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        return load_file(path)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("model"), dict):
+        checkpoint = checkpoint["model"]
+    if not isinstance(checkpoint, dict) or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+        raise ValueError(f"{path} does not hold a tensor state dict")
+    return checkpoint
+
+
+def slip_config_from_reference(reference_config: dict) -> SlipConfig:
+    """SlipConfig for the reference's Hub `config.json` (SLIPConfig with a nested `sensor_encoder` dict). The text
+    side is Gemma-3-270M, which is what the reference loads."""
+    sensor = reference_config.get("sensor_encoder", {})
+    return SlipConfig(
+        sensor_config=dict(
+            hidden_size=sensor.get("embed_dim", 768),
+            num_hidden_layers=sensor.get("depth", 12),
+            num_attention_heads=sensor.get("num_heads", 12),
+            mlp_ratio=sensor.get("mlp_ratio", 4.0),
+            hidden_dropout=sensor.get("dropout_rate", 0.1),
+            attention_dropout=sensor.get("dropout_rate", 0.1),
+        ),
+        text_config=gemma3_270m_text_config(),
+        num_query_tokens=reference_config.get("num_img_queries", 64),
+        pooler_num_heads=reference_config.get("num_heads", 5),
+        split_layer=reference_config.get("split_layer", 12),
+        num_trainable_text_encoder_layers=reference_config.get("unlocked_layers", 4),
+        contrastive_loss_weight=reference_config.get("contrastive_loss_weight", 1.0),
+        caption_loss_weight=reference_config.get("caption_loss_weight", 1.0),
+        logit_scale_init_value=REFERENCE_LOGIT_SCALE_MAX,
+        logit_scale_max=REFERENCE_LOGIT_SCALE_MAX,
+        text_pooling="penultimate_token",
+    )
+
+
+def convert_reference_checkpoint(
+    source: str | Path, out_dir: str | Path, config: SlipConfig | None = None
+) -> SlipForConditionalGeneration:
+    """Converts a reference checkpoint file (or a folder holding one and the reference `config.json`) and writes a
+    `save_pretrained` folder to `out_dir`. Without `config`, it comes from the folder's `config.json`, else the
+    paper's slip-base sizes with the reference switches."""
+    source = Path(source)
+    weights_file = source
+    if source.is_dir():
+        candidates = [source / name for name in ("model.safetensors", "pytorch_model.bin", "checkpoint.pth")]
+        weights_file = next((c for c in candidates if c.exists()), None)
+        if weights_file is None:
+            raise FileNotFoundError(f"No model.safetensors / pytorch_model.bin / checkpoint.pth in {source}")
+        if config is None and (source / "config.json").exists():
+            config = slip_config_from_reference(json.loads((source / "config.json").read_text()))
+    if config is None:
+        config = slip_config_from_reference({})
+    state_dict = convert_reference_state_dict(load_reference_weights(weights_file), config)
+    model = SlipForConditionalGeneration(config)
+    model.load_state_dict(state_dict, strict=True)
+    model.save_pretrained(out_dir)
+    return model
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("source", help="reference checkpoint file, or a folder with it and the reference config.json")
+    parser.add_argument("--out", required=True, help="output folder")
+
+
+def run(args) -> int:
+    model = convert_reference_checkpoint(args.source, args.out)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"Converted {args.source} → {args.out} ({n_params / 1e6:.1f}M parameters)")
+    return 0
