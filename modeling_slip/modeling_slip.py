@@ -184,6 +184,8 @@ class SlipSensorModel(SlipPreTrainedModel):
             raise ValueError(f"patch_size must have shape [{sensor_values.shape[0]}], got {tuple(patch_size.shape)}")
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         sensor_mask = sensor_mask.bool()
+        # Whatever sits at unobserved positions (NaN, stale values) must not reach the model.
+        sensor_values = sensor_values.masked_fill(~sensor_mask, 0.0)
         tokens = self.embeddings(sensor_values, sensor_mask, sensor_time, patch_size)
         patch_mask = sensor_mask.any(-1)
         hidden_states = tokens.flatten(1, 2)
