@@ -127,6 +127,51 @@ class SlipPreTrainedModel(PreTrainedModel):
         elif isinstance(module, SlipModel):
             init.constant_(module.logit_scale, self.config.logit_scale_init_value)
 
+    @classmethod
+    def from_text_backbone(cls, text_backbone: str, config: SlipConfig | None = None, **backbone_kwargs):
+        """A SLIP model whose text side starts from a Gemma-3 causal LM (a local folder or a Hub id).
+
+        Layers below `split_layer` become the text encoder, the rest the decoder; the token embedding (also the LM
+        head) and the final norm are copied too. Everything else (sensor tower, pooler, cross-attention,
+        projections) keeps its fresh initialisation. `config` supplies the non-text fields (default: slip-base's);
+        its `text_config` is replaced by the backbone's.
+        """
+        from transformers import AutoModelForCausalLM
+
+        backbone = AutoModelForCausalLM.from_pretrained(text_backbone, **backbone_kwargs)
+        text_config = backbone.config.get_text_config()
+        values = (config or SlipConfig()).to_dict()
+        values["text_config"] = text_config.to_dict()
+        values.pop("sensor_config", None)
+        config = SlipConfig(sensor_config=(config or SlipConfig()).sensor_config, **values)
+        model = cls(config)
+        backbone_state = {
+            key.split("model.", 1)[1]: value
+            for key, value in backbone.state_dict().items()
+            if key.startswith(("model.", "model.language_model.")) and not key.startswith("model.vision")
+        }
+        own = model.state_dict()
+        split = config.split_layer
+        mapped = {}
+        for key, value in backbone_state.items():
+            key = key.removeprefix("language_model.")
+            layer = key.split(".")[1] if key.startswith("layers.") else None
+            if layer is None:
+                name = f"text_encoder.{key}" if key.startswith("embed_tokens") else f"text_decoder.{key}"
+            elif int(layer) < split:
+                name = f"text_encoder.{key}"
+            else:
+                name = f"text_decoder.layers.{int(layer) - split}.{key.split('.', 2)[2]}"
+            for candidate in (name, f"slip.{name}"):
+                if candidate in own:
+                    mapped[candidate] = value
+        expected = {k for k in own if k.startswith(("text_encoder.", "slip.text_encoder.")) or
+                    (k.startswith("text_decoder.") and ".cross_attention_layers." not in k)}
+        if missing := sorted(expected - set(mapped)):
+            raise ValueError(f"{text_backbone} does not provide {missing[:5]}{'...' if len(missing) > 5 else ''}")
+        model.load_state_dict(mapped, strict=False)
+        return model
+
 
 class SlipSensorModel(SlipPreTrainedModel):
     """The sensor tower: FlexMLP patch embedding → Pre-LN transformer with 2D RoPE over all patch tokens of all
