@@ -1,0 +1,47 @@
+"""`slip evaluate`: linear probe, zero-shot and baselines of a saved SLIP model; writes JSON, markdown and plots.
+
+Example: `slip evaluate --model runs/slip-base --tasks basicmotions --out results/slip-base.json --seeds 5`.
+The results-JSON schema is documented in `slip_sensor.evaluation.harness`.
+"""
+
+import argparse
+
+HELP = "Evaluate a SLIP model (linear probe, zero-shot, baselines) on labelled sensor datasets."
+
+
+def _comma_list(value: str) -> list[str]:
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of task names")
+    return items
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="directory written by save_pretrained (model + processor)")
+    parser.add_argument("--tasks", type=_comma_list, default=["basicmotions"], help="comma-separated dataset names")
+    parser.add_argument("--out", default="results.json", help="results JSON; the .md table and plots go beside it")
+    parser.add_argument("--seeds", type=int, default=5, help="linear-probe seeds (0..N-1)")
+    parser.add_argument("--batch-size", type=int, default=32, help="samples per model forward pass")
+    parser.add_argument("--cache-dir", default=None, help="feature cache (default: <out folder>/feature_cache)")
+    parser.add_argument("--device", default=None, help="torch device (default: where the model was loaded)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    # imported here so that `slip evaluate --help` does not load torch and the model code
+    from .harness import evaluate_model
+    from .report import results_table
+
+    results = evaluate_model(
+        args.model,
+        tasks=args.tasks,
+        out=args.out,
+        seeds=args.seeds,
+        batch_size=args.batch_size,
+        cache_dir=args.cache_dir,
+        device=args.device,
+        progress=not args.no_progress,
+    )
+    print(results_table(results))
+    print(f"results written to {args.out}")
+    return 0

@@ -1,0 +1,379 @@
+"""Evaluation harness: linear probe, zero-shot and baselines of a SLIP model over labelled sensor datasets.
+
+`evaluate_model(model_or_dir, processor, tasks, out)` loads the model if given a directory, wraps it in a
+`SlipEncoder` (the only code that touches the model API) and runs `evaluate_tasks`, which works with any object
+following the `SensorTextEncoder` protocol. With `out="results.json"` it writes, in that folder:
+`results.json`, `results.md` (markdown table), `results.<task>.zero_shot_confusion.png`,
+`results.<task>.embedding_map.png`, and caches features in `feature_cache/` (override with `cache_dir`).
+
+Results JSON, `schema_version` 1 (read by the model-card generator: add keys, never rename or remove them).
+Accuracies and F1 are fractions in [0, 1]; std is the sample std over seeds (ddof=1).
+
+    {
+      "schema_version": 1,
+      "model": {"name_or_path": str, "fingerprint": str, "num_parameters": int},
+      "protocol": {
+        "linear_probe": {"epochs", "warmup_epochs", "lr", "weight_decay", "batch_size", "val_fraction"},
+        "features": str, "selection": str, "zero_shot": str
+      },
+      "tasks": {
+        "<task>": {
+          "dataset": {"name", "num_train", "num_test", "num_classes", "class_names", "sampling_rate", "fingerprint"},
+          "linear_probe": LP,
+          "zero_shot": {"accuracy", "macro_f1", "num_prompts_per_class",
+                        "alignment", "uniformity_sensor", "uniformity_text"},
+          "baselines": {"statistical_features": LP, "random_encoder": LP},
+          "plots": {"zero_shot_confusion": file name, "embedding_map": file name}   # relative to the JSON; {} if no out
+        }
+      },
+      "environment": {"python", "platform", "numpy", "torch", "transformers", "scikit_learn", "slip_sensor",
+                      "device", "created_utc"}
+    }
+    LP = {"accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "seeds": [int],
+          "per_seed": [{"seed", "epoch", "val_accuracy", "accuracy", "macro_f1"}]}
+
+Zero-shot alignment pairs each test sample's sensor embedding with its true class prototype; `uniformity_sensor`
+is over the test sensor embeddings and `uniformity_text` over all class-prompt embeddings (Wang & Isola, t=2).
+"""
+
+import datetime
+import json
+import os
+import platform
+import re
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from slip_sensor.data.labelled import LabelledSensorDataset
+
+from .alignment import alignment, uniformity
+from .baselines import statistical_features
+from .feature_cache import FeatureCache, arrays_fingerprint, fingerprint
+from .linear_probe import ProbeConfig, linear_probe
+from .plots import plot_confusion_matrix, plot_embedding_map
+from .report import results_table
+from .zero_shot import class_prompts, class_prototypes, zero_shot
+
+if TYPE_CHECKING:
+    from slip_sensor import SlipModel, SlipProcessor
+
+SCHEMA_VERSION = 1
+STATISTICAL_FEATURES_ID = "statistical_features-v1"  # bump when baselines.statistical_features changes
+PROTOCOL_TEXT = {
+    "features": "linear probe on the masked mean of valid patch tokens of sensor_model.last_hidden_state (frozen)",
+    "selection": "epoch chosen on a stratified validation split of train; test scored once per seed",
+    "zero_shot": "nearest class prototype by cosine; prototype = renormalised mean of the class's prompt embeddings",
+}
+
+
+class SensorTextEncoder(Protocol):
+    """What the harness needs from a model. `fingerprint` identifies weights + preprocessing (feature-cache key)."""
+
+    fingerprint: str
+
+    def token_features(self, sensors: Sequence[np.ndarray], sampling_rate: float) -> np.ndarray:
+        """N arrays `[C, T]` → `[N, D]` linear-probe features."""
+
+    def sensor_embeddings(self, sensors: Sequence[np.ndarray], sampling_rate: float) -> np.ndarray:
+        """N arrays `[C, T]` → `[N, E]` contrastive sensor embeddings."""
+
+    def text_embeddings(self, texts: Sequence[str]) -> np.ndarray:
+        """M strings → `[M, E]` contrastive text embeddings."""
+
+
+def model_fingerprint(model: "SlipModel", processor: "SlipProcessor") -> str:
+    """Hash of the model config, the processor settings and per-tensor weight statistics (cheap, content-based)."""
+    parts = [model.config.to_json_string(), processor.to_json_string()]
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            # float64 sum and sum of squares: any weight change moves them, without hashing gigabytes of weights
+            values = tensor.to(torch.float64)
+            stats = torch.stack([values.sum(), values.square().sum()]).cpu().numpy()
+            parts += [name, str(tuple(tensor.shape)), str(tensor.dtype), stats.tobytes()]
+    return fingerprint(parts)
+
+
+class SlipEncoder:
+    """`SensorTextEncoder` over a `SlipModel` + `SlipProcessor` (eval mode, no gradients, batched)."""
+
+    def __init__(self, model: "SlipModel", processor: "SlipProcessor", batch_size: int = 32, device: str | None = None):
+        self.device = torch.device(device) if device else next(model.parameters()).device
+        self.model = model.to(self.device).eval()
+        self.processor = processor
+        self.batch_size = batch_size
+        self.fingerprint = model_fingerprint(model, processor)
+
+    def _to_device(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in inputs.items()}
+
+    @torch.inference_mode()
+    def _over_sensor_batches(
+        self, sensors: Sequence[np.ndarray], sampling_rate: float, compute: Callable[[dict], torch.Tensor]
+    ) -> np.ndarray:
+        batches = []
+        for start in range(0, len(sensors), self.batch_size):
+            chunk = list(sensors[start : start + self.batch_size])
+            inputs = self.processor(sensors=chunk, sampling_rate=sampling_rate, return_tensors="pt")
+            batches.append(compute(self._to_device(inputs)).float().cpu().numpy())
+        return np.concatenate(batches)
+
+    def _masked_token_mean(self, inputs: dict) -> torch.Tensor:
+        output = self.model.sensor_model(**inputs)
+        states = output.last_hidden_state  # [B, V*P, D]
+        valid = output.patch_mask.flatten(1).unsqueeze(-1).to(states.dtype)  # [B, V*P, 1], 1 = real token
+        return (states * valid).sum(dim=1) / valid.sum(dim=1).clamp_min(1.0)
+
+    def token_features(self, sensors: Sequence[np.ndarray], sampling_rate: float) -> np.ndarray:
+        return self._over_sensor_batches(sensors, sampling_rate, self._masked_token_mean)
+
+    def sensor_embeddings(self, sensors: Sequence[np.ndarray], sampling_rate: float) -> np.ndarray:
+        return self._over_sensor_batches(sensors, sampling_rate, lambda batch: self.model.get_sensor_features(**batch))
+
+    @torch.inference_mode()
+    def text_embeddings(self, texts: Sequence[str]) -> np.ndarray:
+        batches = []
+        for start in range(0, len(texts), self.batch_size):
+            chunk = list(texts[start : start + self.batch_size])
+            inputs = self._to_device(self.processor(text=chunk, return_tensors="pt"))
+            features = self.model.get_text_features(
+                input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
+            )
+            batches.append(features.float().cpu().numpy())
+        return np.concatenate(batches)
+
+
+def random_encoder(model: "SlipModel", processor: "SlipProcessor", batch_size: int, device: str | None) -> SlipEncoder:
+    """The same architecture freshly initialised with seed 0 (the global RNG state is restored afterwards)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        fresh = type(model)(model.config).to(dtype=model.dtype)
+    return SlipEncoder(fresh, processor, batch_size, device)
+
+
+def resolve_tasks(tasks: Sequence[str | LabelledSensorDataset]) -> dict[str, LabelledSensorDataset]:
+    """`{task name: dataset}`: dataset objects are kept (named by `dataset.name`), names are loaded with
+    `slip_sensor.data.load_labelled_dataset` (keyed by the name as given)."""
+    from slip_sensor.data import load_labelled_dataset  # only here: the data package pulls in the corpus builders
+
+    return {
+        task.name if isinstance(task, LabelledSensorDataset) else task: (
+            task if isinstance(task, LabelledSensorDataset) else load_labelled_dataset(task)
+        )
+        for task in tasks
+    }
+
+
+def check_processor_accepts(processor: "SlipProcessor", datasets: Mapping[str, LabelledSensorDataset]) -> None:
+    """Runs the processor on each dataset's widest sample, so that a task the model cannot take (e.g. more channels
+    than `max_channels`) fails before hours of work rather than in the middle of the run."""
+    for name, dataset in datasets.items():
+        widest = max([*dataset.train_sensors, *dataset.test_sensors], key=lambda sample: np.atleast_2d(sample).shape[0])
+        try:
+            processor(sensors=[widest], sampling_rate=dataset.sampling_rate, return_tensors="pt")
+        except ValueError as error:
+            raise ValueError(f"task {name!r} cannot be evaluated with this processor: {error}") from error
+
+
+def _file_slug(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name)
+
+
+def evaluate_task(
+    dataset: LabelledSensorDataset,
+    encoder: SensorTextEncoder,
+    baseline_encoder: SensorTextEncoder,
+    seeds: Sequence[int],
+    cache: FeatureCache,
+    probe_config: ProbeConfig = ProbeConfig(),
+    plot_prefix: Path | None = None,
+    on_stage: Callable[[str], None] = lambda stage: None,
+) -> dict:
+    """One task's entry of the results JSON (see module docstring); plots go to `<plot_prefix>.<kind>.png`."""
+    data_id = arrays_fingerprint([*dataset.train_sensors, *dataset.test_sensors, np.float64(dataset.sampling_rate)])
+    num_classes = len(dataset.class_names)
+
+    def features(
+        encoder_id: str,
+        kind: str,
+        compute: Callable[[Sequence[np.ndarray], float], np.ndarray],
+        splits: Sequence[str] = ("train", "test"),
+    ) -> tuple[np.ndarray, ...]:
+        """`[N_split, D]` features per split, from the cache or computed once."""
+        key = {"encoder": encoder_id, "dataset": _file_slug(dataset.name), "data": data_id, "kind": kind}
+        key["splits"] = ",".join(splits)
+        sensors = {"train": dataset.train_sensors, "test": dataset.test_sensors}
+        arrays = cache.get(key, lambda: {split: compute(sensors[split], dataset.sampling_rate) for split in splits})
+        return tuple(arrays[split] for split in splits)
+
+    def probe(train_x: np.ndarray, test_x: np.ndarray) -> dict:
+        labels = dataset.train_labels, dataset.test_labels
+        return linear_probe(train_x, labels[0], test_x, labels[1], num_classes, seeds, probe_config).summary()
+
+    on_stage("features")
+    train_x, test_x = features(encoder.fingerprint, "token_mean", encoder.token_features)
+    on_stage("linear probe")
+    lp = probe(train_x, test_x)
+
+    on_stage("zero-shot")
+    (test_emb,) = features(encoder.fingerprint, "sensor_embedding", encoder.sensor_embeddings, splits=("test",))
+    prompt_emb = encoder.text_embeddings(class_prompts(dataset.class_names, dataset.prompt_templates))
+    prototypes = class_prototypes(prompt_emb, num_classes)
+    zs = zero_shot(test_emb, dataset.test_labels, prototypes)
+
+    on_stage("baselines")
+    stats = probe(*features(STATISTICAL_FEATURES_ID, "statistical", statistical_features))
+    rand = probe(*features(baseline_encoder.fingerprint, "token_mean", baseline_encoder.token_features))
+
+    plots = {}
+    if plot_prefix is not None:
+        confusion = plot_confusion_matrix(
+            dataset.test_labels,
+            zs.predictions,
+            dataset.class_names,
+            Path(f"{plot_prefix}.zero_shot_confusion.png"),
+            f"{dataset.name}\nzero-shot accuracy {100 * zs.accuracy:.1f}%",
+        )
+        embedding_map = plot_embedding_map(
+            test_x,
+            dataset.test_labels,
+            dataset.class_names,
+            Path(f"{plot_prefix}.embedding_map.png"),
+            f"{dataset.name}\ntest linear-probe features (PCA)",
+        )
+        plots = {"zero_shot_confusion": confusion.name, "embedding_map": embedding_map.name}
+
+    return {
+        "dataset": {
+            "name": dataset.name,
+            "num_train": len(dataset.train_labels),
+            "num_test": len(dataset.test_labels),
+            "num_classes": num_classes,
+            "class_names": list(dataset.class_names),
+            "sampling_rate": float(dataset.sampling_rate),
+            "fingerprint": data_id,
+        },
+        "linear_probe": lp,
+        "zero_shot": {
+            "accuracy": zs.accuracy,
+            "macro_f1": zs.macro_f1,
+            "num_prompts_per_class": len(dataset.prompt_templates),
+            "alignment": alignment(test_emb, prototypes[dataset.test_labels]),
+            "uniformity_sensor": uniformity(test_emb),
+            "uniformity_text": uniformity(prompt_emb),
+        },
+        "baselines": {"statistical_features": stats, "random_encoder": rand},
+        "plots": plots,
+    }
+
+
+def evaluate_tasks(
+    encoder: SensorTextEncoder,
+    baseline_encoder: SensorTextEncoder,
+    datasets: Mapping[str, LabelledSensorDataset],
+    seeds: int | Sequence[int] = 5,
+    out: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    probe_config: ProbeConfig = ProbeConfig(),
+    progress: bool = True,
+) -> dict:
+    """`{"schema_version", "protocol", "tasks"}` of the results JSON for any encoder pair (the model under test and
+    its random-init baseline) over `{task name: dataset}` (see `resolve_tasks`). Plots are written next to `out`
+    when it is given; features are cached in `cache_dir` (default `<out folder>/feature_cache`, or no cache
+    without `out`)."""
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    out = Path(out) if out is not None else None
+    if cache_dir is None and out is not None:
+        cache_dir = out.parent / "feature_cache"
+    cache = FeatureCache(cache_dir)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    results = {
+        "schema_version": SCHEMA_VERSION,
+        "protocol": {"linear_probe": probe_config.to_dict(), **PROTOCOL_TEXT},
+        "tasks": {},
+    }
+    with tqdm(total=4 * len(datasets), desc="evaluate", unit="stage", disable=not progress) as bar:
+        for name, dataset in datasets.items():
+
+            def on_stage(stage: str, name: str = name) -> None:
+                bar.set_description(f"{name}: {stage}")
+                if stage != "features":  # advance after the previous stage finished
+                    bar.update(1)
+
+            prefix = out.parent / f"{out.stem}.{_file_slug(name)}" if out is not None else None
+            results["tasks"][name] = evaluate_task(
+                dataset, encoder, baseline_encoder, seeds, cache, probe_config, prefix, on_stage
+            )
+            bar.update(1)
+    return results
+
+
+def environment(device: str) -> dict:
+    """Versions and platform of this run (for the results JSON)."""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "transformers": version("transformers"),
+        "scikit_learn": version("scikit-learn"),
+        "slip_sensor": version("slip-sensor"),
+        "device": device,
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def write_results(results: dict, out: str | os.PathLike) -> None:
+    """Writes `out` (JSON) and the markdown table beside it (same stem, `.md`)."""
+    out = Path(out)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    out.with_suffix(".md").write_text(results_table(results))
+
+
+def evaluate_model(
+    model_or_dir: "str | os.PathLike | SlipModel",
+    processor: "SlipProcessor | None" = None,
+    tasks: Sequence[str | LabelledSensorDataset] = ("basicmotions",),
+    out: str | os.PathLike | None = None,
+    seeds: int | Sequence[int] = 5,
+    batch_size: int = 32,
+    cache_dir: str | os.PathLike | None = None,
+    device: str | None = None,
+    probe_config: ProbeConfig = ProbeConfig(),
+    progress: bool = True,
+) -> dict:
+    """Evaluates a SLIP model (a `save_pretrained` directory, or a loaded model plus its processor) on `tasks` and
+    returns the results JSON; with `out` it also writes the JSON, the markdown table and the plots."""
+    if isinstance(model_or_dir, (str, os.PathLike)):
+        from slip_sensor import SlipModel, SlipProcessor
+
+        name_or_path = str(model_or_dir)
+        model = SlipModel.from_pretrained(model_or_dir)
+        processor = processor if processor is not None else SlipProcessor.from_pretrained(model_or_dir)
+    else:
+        model = model_or_dir
+        name_or_path = getattr(model, "name_or_path", "") or type(model).__name__
+        if processor is None:
+            raise ValueError("pass the processor together with an in-memory model")
+    datasets = resolve_tasks(tasks)
+    check_processor_accepts(processor, datasets)
+    encoder = SlipEncoder(model, processor, batch_size, device)
+    baseline = random_encoder(model, processor, batch_size, device)
+    results = {
+        "schema_version": SCHEMA_VERSION,  # first in the file; `update` below keeps key positions
+        "model": {
+            "name_or_path": name_or_path,
+            "fingerprint": encoder.fingerprint,
+            "num_parameters": sum(p.numel() for p in model.parameters()),
+        },
+    }
+    results.update(evaluate_tasks(encoder, baseline, datasets, seeds, out, cache_dir, probe_config, progress))
+    results["environment"] = environment(str(encoder.device))
+    if out is not None:
+        write_results(results, out)
+    return results

@@ -1,0 +1,23 @@
+"""ROUGE-L (rouge_score, Porter stemming): mean sentence-level LCS F-measure.
+
+Only `rougeL` is computed: `rougeLsum` needs nltk's punkt sentence splitter, which is not available offline.
+"""
+
+from importlib.metadata import version
+from typing import Sequence
+
+from rouge_score import rouge_scorer
+
+from . import check_pairs
+
+_SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def rouge_l(predictions: Sequence[str], references: Sequence[str]) -> dict:
+    """`{"rouge_l": mean LCS F-measure in [0, 1], "rouge_l_implementation": ...}`."""
+    check_pairs(predictions, references)
+    scores = [_SCORER.score(target=r, prediction=p)["rougeL"].fmeasure for p, r in zip(predictions, references)]
+    return {
+        "rouge_l": sum(scores) / len(scores),
+        "rouge_l_implementation": f"rouge_score {version('rouge-score')} rougeL, Porter stemmer, mean sentence F",
+    }
