@@ -81,7 +81,7 @@ class SlipSensorConfig(PretrainedConfig):
         channel_attention: str = "all",
         layer_norm_eps: float = 1e-5,
         hidden_dropout: float = 0.1,
-        attention_dropout: float = 0.1,
+        attention_dropout: float = 0.0,
         **kwargs,
     ):
         if channel_attention not in CHANNEL_ATTENTION_TYPES:

@@ -11,6 +11,7 @@ from transformers.models.gemma3.modeling_gemma3 import Gemma3RMSNorm, Gemma3Text
 from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.utils import ModelOutput
 
+from .attention_slip import SlipCrossAttentionBlock  # noqa: F401  (4.57 copies direct relative imports only)
 from .configuration_slip import SlipConfig
 from .loss_slip import caption_cross_entropy, contrastive_loss, gather_with_grad
 from .sensor_encoder_slip import SlipAttentionPooler, SlipFlexPatchEmbedding, SlipRotary2D, SlipSensorEncoderLayer
@@ -121,7 +122,9 @@ class SlipPreTrainedModel(PreTrainedModel):
         elif isinstance(module, Gemma3TextScaledWordEmbedding):
             init.normal_(module.weight, mean=0.0, std=text_std)
             module.weight[module.padding_idx].zero_()
-            init.constant_(module.embed_scale, module.scalar_embed_scale)
+            # transformers 5 rebuilds this non-persistent buffer here; 4.57 sets it in __init__
+            if hasattr(module, "scalar_embed_scale"):
+                init.constant_(module.embed_scale, module.scalar_embed_scale)
         elif isinstance(module, SlipAttentionPooler):
             init.xavier_uniform_(module.queries)
         elif isinstance(module, SlipModel):

@@ -88,7 +88,7 @@ class SlipTextLayerInputs:
 
     def __call__(self, layer: Gemma3DecoderLayer, hidden_states: torch.Tensor, cache: Cache | None) -> torch.Tensor:
         """Runs one Gemma layer on `[B, T, H]` hidden states."""
-        layer_type = layer.self_attn.layer_type
+        layer_type = "sliding_attention" if layer.self_attn.is_sliding else "full_attention"
         rotary = self.rotary[layer_type]
         if _GEMMA_TAKES_GLOBAL_LOCAL_ROPE:
             rope_kwargs = {"position_embeddings_global": rotary, "position_embeddings_local": rotary}

@@ -1,5 +1,6 @@
 """SLIP: Sensor Language-Informed Pretraining, as a Hugging Face Hub-native package."""
 
+from .auto_registration import register_auto_classes
 from .modeling_slip.configuration_slip import SLIP_PRESETS, SlipConfig, SlipSensorConfig
 from .modeling_slip.modeling_slip import (
     SlipForConditionalGeneration,
@@ -7,16 +8,30 @@ from .modeling_slip.modeling_slip import (
     SlipPreTrainedModel,
     SlipSensorModel,
 )
+from .modeling_slip.pipeline_slip import (
+    SensorCaptioningPipeline,
+    SensorFeatureExtractionPipeline,
+    ZeroShotSensorClassificationPipeline,
+)
+from .processors import SlipFeatureExtractor, SlipProcessor
 
 __version__ = "0.1.0"
 
+# Auto classes and pipeline tasks resolve to the installed classes, without trust_remote_code.
+register_auto_classes()
+
 __all__ = [
     "SLIP_PRESETS",
+    "SensorCaptioningPipeline",
+    "SensorFeatureExtractionPipeline",
     "SlipConfig",
+    "SlipFeatureExtractor",
     "SlipForConditionalGeneration",
     "SlipModel",
     "SlipPreTrainedModel",
+    "SlipProcessor",
     "SlipSensorConfig",
     "SlipSensorModel",
+    "ZeroShotSensorClassificationPipeline",
     "__version__",
 ]

@@ -11,6 +11,7 @@ import sys
 SUBCOMMANDS = {
     "build-corpus": "slip_sensor.data.build_corpus_cli",
     "convert-reference": "slip_sensor.convert_reference",
+    "demo": "slip_sensor.demo",
     "evaluate": "slip_sensor.evaluation.cli",
     "export": "slip_sensor.hub_export",
     "push": "slip_sensor.hub_push",

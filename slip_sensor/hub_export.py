@@ -1,0 +1,184 @@
+"""`slip export`: writes a complete Hugging Face Hub folder for a SLIP model.
+
+The folder holds safetensors weights, `config.json` with `auto_map` and `custom_pipelines`, the generation config,
+the feature extractor, processor and tokenizer files, the flat `trust_remote_code` modules and the model card, so that
+`AutoModel`, `AutoProcessor` and the three pipelines load it with `trust_remote_code=True` (transformers 4.57 and 5.x),
+offline too.
+
+`--model DIR` exports a saved `SlipForConditionalGeneration` with its processor files; `--preset NAME` exports a
+randomly initialised (seeded) model of a preset with a caption tokenizer trained on built-in sentences, so the whole
+path runs offline.
+"""
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .auto_registration import config_auto_map, custom_pipelines, hub_auto_classes
+from .hub_cards.model_card import GEMMA_BASE_MODEL, GEMMA_LICENSE, build_model_card
+from .hub_folder import V5_ONLY_TOKENIZER_CLASS, code_files, validate_hub_folder
+from .modeling_slip.configuration_slip import SLIP_PRESETS, SlipConfig, gemma3_270m_text_config
+from .modeling_slip.modeling_slip import SlipForConditionalGeneration
+from .processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
+
+HELP = "Write a complete Hugging Face Hub folder (weights, configs, processor, remote code, model card)."
+
+# Loaded by both transformers 4.57 and 5.x (5.x maps it to its `TokenizersBackend`).
+PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
+
+# Caption-like sentences for the tokenizer of a preset export (its weights are random, so the text only has to look
+# like what captions and prompts look like).
+CAPTION_SENTENCES = (
+    "The accelerometer shows a steady periodic pattern consistent with walking.",
+    "Heart rate rises sharply at the start and settles back to a resting level.",
+    "All three channels stay flat, which suggests the person is sitting still.",
+    "A sudden spike on the second channel is followed by a slow decay.",
+    "The signal oscillates with a period of about one second and a small amplitude.",
+    "Temperature increases gradually over the day and drops during the night.",
+    "There is a level shift halfway through the recording on every channel.",
+    "The first channel leads the second one by roughly half a cycle.",
+    "Missing values appear near the end of the recording.",
+    "Running produces larger and faster oscillations than walking.",
+    "The electrocardiogram shows regular beats with a stable rhythm.",
+    "Breathing is slow and regular, about twelve breaths per minute.",
+    "The trend is downward with occasional noisy bursts.",
+    "What activity is the person doing? The person is climbing stairs.",
+    "Is the heart rate increasing? Yes, it increases during the exercise.",
+    "The pressure sensor reports two peaks of similar height.",
+    "Power consumption is high in the morning and low at night.",
+    "The gyroscope channels are strongly correlated with each other.",
+    "This sensor recording shows walking.",
+    "This sensor recording shows running.",
+    "This sensor recording shows sitting.",
+    "This sensor recording shows lying down.",
+)
+
+
+def preset_model(preset: str, seed: int) -> tuple[SlipForConditionalGeneration, SlipProcessor]:
+    """A randomly initialised captioning model of `preset` (seeded) and a processor with a freshly trained tokenizer."""
+    config = SlipConfig.from_preset(preset)
+    torch.manual_seed(seed)
+    model = SlipForConditionalGeneration(config).eval()
+    tokenizer = train_caption_tokenizer(CAPTION_SENTENCES, vocab_size=min(2048, config.text_config.vocab_size))
+    sensor = config.sensor_config
+    feature_extractor = SlipFeatureExtractor(max_channels=sensor.max_channels, max_patches=sensor.max_patches)
+    return model, SlipProcessor(feature_extractor, tokenizer)
+
+
+def saved_model(path: str | Path) -> tuple[SlipForConditionalGeneration, SlipProcessor]:
+    """The captioning model and processor saved in `path`; fails if the checkpoint lacks any weight."""
+    model, loading_info = SlipForConditionalGeneration.from_pretrained(path, output_loading_info=True)
+    if loading_info["missing_keys"]:
+        raise ValueError(
+            f"{path} is not a full SLIP captioning checkpoint; missing weights: {sorted(loading_info['missing_keys'])}"
+        )
+    return model.eval(), SlipProcessor.from_pretrained(path)
+
+
+def default_base_model(config: SlipConfig) -> str | None:
+    """`google/gemma-3-270m` when the text stack has its shape (the checkpoint was then started from it), else None."""
+    gemma, text = gemma3_270m_text_config(), config.text_config
+    sizes = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers")
+    return GEMMA_BASE_MODEL if all(getattr(text, size) == getattr(gemma, size) for size in sizes) else None
+
+
+def _update_json(path: Path, **values: Any) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(values)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def export_hub_folder(
+    model: SlipForConditionalGeneration, processor: SlipProcessor, out_dir: str | Path, card_kwargs: dict[str, Any]
+) -> Path:
+    """
+    Writes the Hub folder of `model` and `processor` to `out_dir` and checks it (`validate_hub_folder`).
+
+    Args:
+        model ([`SlipForConditionalGeneration`]): the full model; `AutoModel` loads its two-tower part from the same
+            weights.
+        processor ([`SlipProcessor`]): feature extractor and tokenizer.
+        out_dir (`str` or `Path`): the folder to create; it must not exist or be empty, so that no stale file (an
+            old weight shard, say) ends up in the upload.
+        card_kwargs (`dict`): keyword arguments of [`build_model_card`] besides the config.
+    """
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty; pass an empty or new folder (slip export --overwrite clears it)")
+    out.mkdir(parents=True, exist_ok=True)
+    with hub_auto_classes():
+        model.save_pretrained(out)
+        processor.save_pretrained(out)
+        # transformers 5 nests the feature extractor in processor_config.json; 4.57 and AutoFeatureExtractor read
+        # preprocessor_config.json.
+        processor.feature_extractor.save_pretrained(out)
+    # save_pretrained records only the saved model's Auto class; the pipelines are not saved by any save_pretrained.
+    _update_json(out / "config.json", auto_map=config_auto_map(), custom_pipelines=custom_pipelines())
+    tokenizer_config = json.loads((out / "tokenizer_config.json").read_text(encoding="utf-8"))
+    if tokenizer_config.get("tokenizer_class") == V5_ONLY_TOKENIZER_CLASS:
+        _update_json(out / "tokenizer_config.json", tokenizer_class=PORTABLE_TOKENIZER_CLASS)
+    for name, source in code_files().items():
+        shutil.copyfile(source, out / name)
+    build_model_card(model.config, **card_kwargs).save(out / "README.md")
+    problems = validate_hub_folder(out)
+    if problems:
+        raise RuntimeError(f"The exported folder {out} is incomplete:\n- " + "\n- ".join(problems))
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--model",
+        metavar="DIR_OR_PRESET",
+        help="a saved SlipForConditionalGeneration folder with its processor files, or a preset name",
+    )
+    source.add_argument("--preset", choices=sorted(SLIP_PRESETS), help="export a randomly initialised preset model")
+    parser.add_argument("--out", required=True, help="the Hub folder to write (new or empty)")
+    parser.add_argument("--overwrite", action="store_true", help="delete the contents of --out first")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation seed of a preset export (default: 0)")
+    parser.add_argument("--results", help="evaluation results JSON (slip_sensor.evaluation) to report in the card")
+    parser.add_argument("--repo-id", help="Hub repo id, used in the card's title and usage snippets")
+    parser.add_argument(
+        "--base-model",
+        help=f"Hub id of the model the weights derive from (default: {GEMMA_BASE_MODEL} for a trained checkpoint "
+        "whose text stack has its shape)",
+    )
+    parser.add_argument(
+        "--license",
+        help=f"Hub license id (default: {GEMMA_LICENSE} when the base model is Gemma, else apache-2.0)",
+    )
+    parser.add_argument("--datasets", nargs="*", help="Hub ids of the training datasets, e.g. LeoChen085/SlipDataset")
+
+
+def run(args: argparse.Namespace) -> int:
+    preset = args.preset or (args.model if args.model in SLIP_PRESETS and not Path(args.model).is_dir() else None)
+    if preset is not None:
+        model, processor = preset_model(preset, args.seed)
+        base_model = args.base_model
+    else:
+        model, processor = saved_model(args.model)
+        base_model = args.base_model or default_base_model(model.config)
+    license = args.license or (GEMMA_LICENSE if base_model and "gemma" in base_model.lower() else "apache-2.0")
+    results = json.loads(Path(args.results).read_text(encoding="utf-8")) if args.results else None
+    card_kwargs = dict(
+        model_id=args.repo_id,
+        results=results,
+        base_model=base_model,
+        datasets=args.datasets,
+        license=license,
+        preset=preset,
+        seed=args.seed if preset is not None else None,
+    )
+    if args.overwrite and Path(args.out).is_dir():
+        shutil.rmtree(args.out)
+    out = export_hub_folder(model, processor, args.out, card_kwargs)
+    print(f"Wrote {len(list(out.iterdir()))} files to {out}")
+    return 0
+
+
+__all__ = ["CAPTION_SENTENCES", "export_hub_folder", "preset_model", "saved_model"]
