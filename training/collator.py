@@ -1,0 +1,147 @@
+"""Collators: corpus rows → processor outputs the models take as `**batch`.
+
+Rows follow the corpus schema (`slip_sensor.data.corpus`): `sensor` `[time][channel]`, `sampling_rate`, optional
+`patch_size`, and caption columns. Sensors may differ in length, channel count and sampling rate in one batch; the
+processor pads them and picks each sample's patch size.
+
+Random per-sample choices (which caption, which augmentation) are drawn by the dataset with an `rng` seeded by the
+sample's index and epoch (`epoch_dataset.EpochSeededDataset`), so a resumed run repeats them exactly.
+"""
+
+import random
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+CAPTION_COLUMNS = ("caption", "caption_statistical", "caption_structural", "caption_semantic", "paraphrases")
+
+
+def _sensor(row: dict) -> np.ndarray:
+    """`[channels, time]` float32 from a row's `[time][channel]` sensor."""
+    return np.asarray(row["sensor"], dtype=np.float32).T
+
+
+def _patch_sizes(rows: Sequence[dict]) -> list[int | None]:
+    return [row.get("patch_size") for row in rows]
+
+
+def caption_candidates(row: dict, caption_columns: Sequence[str] = CAPTION_COLUMNS) -> list[str]:
+    """The non-empty caption levels and paraphrases of a corpus row."""
+    candidates = []
+    for column in caption_columns:
+        value = row.get(column)
+        candidates.extend(value if isinstance(value, list) else [value])
+    return [c for c in candidates if c]
+
+
+def sample_caption(row: dict, rng: random.Random) -> dict:
+    """Sets `row["text"]` to one caption drawn uniformly from the row's candidates (one per sample and epoch)."""
+    candidates = caption_candidates(row)
+    if not candidates:
+        raise ValueError(f"Row {row.get('id', '?')} has no caption in {CAPTION_COLUMNS}")
+    row["text"] = rng.choice(candidates)
+    return row
+
+
+class SlipPretrainingCollator:
+    """Rows with a chosen caption in `text` (see `sample_caption`) → processor outputs; captions end with EOS (so
+    generation learns to stop) and labels ignore pads and BOS."""
+
+    def __init__(self, processor):
+        self.processor = processor
+
+    def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
+        return dict(
+            self.processor(
+                sensors=[_sensor(row) for row in rows],
+                text=[row["text"] for row in rows],
+                sampling_rate=[row.get("sampling_rate") for row in rows],
+                patch_size=_patch_sizes(rows),
+                append_eos=True,
+                return_labels=True,
+                return_tensors="pt",
+            )
+        )
+
+
+class SensorAugmentation:
+    """The paper's SFT augmentations, each with probability `p`: time reversal of the raw series (only for rows whose
+    answer does not depend on the direction of time, `time_flip_ok`), then scaling by U(1.1, 1.5) and Gaussian jitter
+    with sigma ~ U(0, 0.5) on the normalised observed values the model sees.
+
+    `draw(row, rng)` picks a row's augmentation (use it as an `EpochSeededDataset` transform); the collator applies it.
+    """
+
+    def __init__(self, p: float = 0.5, max_jitter: float = 0.5, scale_range: tuple[float, float] = (1.1, 1.5)):
+        self.p = p
+        self.max_jitter = max_jitter
+        self.scale_range = scale_range
+
+    def draw(self, row: dict, rng: random.Random) -> dict:
+        row["augmentation"] = {
+            "flip": bool(row.get("time_flip_ok", False)) and rng.random() < self.p,
+            "scale": rng.uniform(*self.scale_range) if rng.random() < self.p else 1.0,
+            "jitter": rng.uniform(0.0, self.max_jitter) if rng.random() < self.p else 0.0,
+            "noise_seed": rng.getrandbits(32),
+        }
+        return row
+
+
+def _flip_if_drawn(sensor: np.ndarray, row: dict) -> np.ndarray:
+    return sensor[:, ::-1].copy() if row.get("augmentation", {}).get("flip") else sensor
+
+
+def _scale_and_jitter(values: torch.Tensor, mask: torch.Tensor, rows: Sequence[dict]) -> torch.Tensor:
+    """values/mask `[B, V, P, ps]` → values with each row's drawn scale and jitter (unobserved entries stay 0)."""
+    out = values.clone()
+    for i, row in enumerate(rows):
+        drawn = row.get("augmentation")
+        if drawn is None:
+            continue
+        out[i] *= drawn["scale"]
+        if drawn["jitter"] > 0:
+            noise = np.random.default_rng(drawn["noise_seed"]).standard_normal(values.shape[1:])
+            out[i] += drawn["jitter"] * torch.from_numpy(noise).to(values.dtype)
+    return out.masked_fill(~mask.bool(), 0.0)
+
+
+class SlipInstructionCollator:
+    """Supervised fine-tuning rows (`prompt`, `answer`) with their sensor: the model reads BOS + prompt + " " + answer
+    + EOS and the loss covers the answer and EOS only (prompt, BOS and pads are -100). Prompt and answer are tokenised
+    separately, so the boundary is exact whatever the tokenizer merges. Rows carrying a drawn `augmentation` (see
+    `SensorAugmentation.draw`) are augmented."""
+
+    def __init__(self, processor, max_text_length: int = 512):
+        self.processor = processor
+        self.max_text_length = max_text_length
+
+    def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
+        tokenizer = self.processor.tokenizer
+        sensors = [_flip_if_drawn(_sensor(row), row) for row in rows]
+        batch = dict(
+            self.processor(
+                sensors=sensors,
+                sampling_rate=[row.get("sampling_rate") for row in rows],
+                patch_size=_patch_sizes(rows),
+                return_tensors="pt",
+            )
+        )
+        batch["sensor_values"] = _scale_and_jitter(batch["sensor_values"], batch["sensor_mask"], rows)
+        sequences, answer_lengths = [], []
+        for row in rows:
+            prompt = tokenizer(row["prompt"])["input_ids"]
+            answer = tokenizer(" " + row["answer"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+            ids = (prompt + answer)[-self.max_text_length :]
+            sequences.append(ids)
+            answer_lengths.append(min(len(answer), len(ids)))
+        length = max(len(ids) for ids in sequences)
+        input_ids = torch.full((len(rows), length), tokenizer.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), length), dtype=torch.long)
+        labels = torch.full((len(rows), length), -100, dtype=torch.long)
+        for i, (ids, answer_length) in enumerate(zip(sequences, answer_lengths)):
+            input_ids[i, length - len(ids) :] = torch.tensor(ids)  # left padding, as the processor pads
+            attention_mask[i, length - len(ids) :] = 1
+            labels[i, length - answer_length :] = torch.tensor(ids[len(ids) - answer_length :])
+        # caption loss only: no contrastive term between a sensor and its question
+        return {**batch, "input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, "return_loss": False}

@@ -1,0 +1,102 @@
+"""SLIP pretraining (contrastive + captioning) with the Hugging Face Trainer.
+
+    accelerate launch training/pretrain.py --preset slip-tiny --max-steps 50 --output-dir runs/tiny
+    python training/pretrain.py --config my_run.yaml                      # plain python works too
+    torchrun --nproc_per_node 2 training/pretrain.py --use-cpu ...        # two CPU processes (DDP)
+    accelerate launch --config_file fsdp.yaml training/pretrain.py ...    # FSDP, see README "Distributed training"
+
+Without `--corpus`, a small corpus (synthetic, physiological and aeon train splits) is built in
+`OUTPUT_DIR/corpus` first. Without `--text-backbone`, the text side starts random and a tokenizer is trained on the
+corpus captions. The output folder holds the model, processor and tokenizer (loadable with
+`AutoModel.from_pretrained(OUTPUT_DIR, trust_remote_code=True)`), checkpoints, and `training_curves.png`.
+`--resume-from-checkpoint last` continues from the newest checkpoint in OUTPUT_DIR.
+"""
+
+import sys
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer
+from transformers.trainer_utils import get_last_checkpoint
+
+from slip_sensor import SlipConfig, SlipForConditionalGeneration
+from slip_sensor.processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
+from slip_sensor.training.arguments import (
+    TRAINING_DEFAULTS,
+    DataArguments,
+    ModelArguments,
+    TrainingArguments,
+    parse_arguments,
+)
+from slip_sensor.training.collator import SlipPretrainingCollator, caption_candidates, sample_caption
+from slip_sensor.training.epoch_dataset import EpochCallback, EpochSeededDataset
+from slip_sensor.training.plots import TrainingCurvesCallback
+from slip_sensor.training.trainer import SlipTrainer
+
+
+def load_training_corpus(data_args: DataArguments, training_args: TrainingArguments):
+    """The train split of the given corpus, or of one built (once, by the main process) in OUTPUT_DIR/corpus."""
+    from slip_sensor.data import build_corpus, load_corpus
+
+    path = data_args.corpus
+    if path is None:
+        path = str(Path(training_args.output_dir) / "corpus")
+        with training_args.main_process_first(desc="building the corpus"):
+            if training_args.process_index == 0 and not (Path(path) / "corpus_info.json").exists():
+                build_corpus(
+                    path, n=data_args.corpus_size, seed=data_args.corpus_seed, sources=data_args.corpus_sources.split(",")
+                )
+    return load_corpus(path, split="train")
+
+
+def caption_texts(corpus) -> list[str]:
+    return [text for row in corpus.remove_columns("sensor") for text in caption_candidates(row)]
+
+
+def build_model_and_processor(model_args: ModelArguments, corpus) -> tuple[SlipForConditionalGeneration, SlipProcessor]:
+    if model_args.model_name_or_path:
+        model = SlipForConditionalGeneration.from_pretrained(
+            model_args.model_name_or_path, attn_implementation=model_args.attn_implementation
+        )
+        return model, SlipProcessor.from_pretrained(model_args.model_name_or_path)
+    config = SlipConfig.from_preset(model_args.preset, attn_implementation=model_args.attn_implementation)
+    if model_args.text_backbone:
+        model = SlipForConditionalGeneration.from_text_backbone(model_args.text_backbone, config=config)
+        tokenizer = AutoTokenizer.from_pretrained(model_args.text_backbone, padding_side="left")
+    else:
+        torch.manual_seed(0)
+        model = SlipForConditionalGeneration(config)
+        tokenizer = train_caption_tokenizer(caption_texts(corpus), vocab_size=config.text_config.vocab_size)
+    if len(tokenizer) > model.config.text_config.vocab_size:
+        raise ValueError(f"The tokenizer has {len(tokenizer)} tokens but the model only {model.config.text_config.vocab_size}")
+    sensor = model.config.sensor_config
+    feature_extractor = SlipFeatureExtractor(max_channels=sensor.max_channels, max_patches=sensor.max_patches)
+    return model, SlipProcessor(feature_extractor, tokenizer)
+
+
+def main(argv: list[str] | None = None) -> SlipTrainer:
+    model_args, data_args, training_args = parse_arguments(
+        (ModelArguments, DataArguments, TrainingArguments), argv, TRAINING_DEFAULTS
+    )
+    corpus = load_training_corpus(data_args, training_args)
+    model, processor = build_model_and_processor(model_args, corpus)
+    train_dataset = EpochSeededDataset(corpus, sample_caption, seed=training_args.seed)
+    trainer = SlipTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_dataset,
+        data_collator=SlipPretrainingCollator(processor),
+        callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset)],
+    )
+    resume = training_args.resume_from_checkpoint
+    if resume == "last":
+        resume = get_last_checkpoint(training_args.output_dir)
+    trainer.train(resume_from_checkpoint=resume)
+    trainer.save_model(training_args.output_dir)
+    if trainer.is_world_process_zero():
+        processor.save_pretrained(training_args.output_dir)
+    return trainer
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
