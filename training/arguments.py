@@ -33,6 +33,9 @@ class DataArguments:
     corpus_size: int = field(default=2000, metadata={"help": "Rows of the corpus built when --corpus is not given."})
     corpus_seed: int = field(default=0, metadata={"help": "Seed of the built corpus."})
     corpus_sources: str = field(default="synthetic,physio,aeon", metadata={"help": "Sources of the built corpus."})
+    group_by_shape: bool = field(
+        default=True, metadata={"help": "Batch samples of similar channel and patch counts together (less padding)."}
+    )
 
 
 def parse_arguments(dataclass_types: tuple, argv: list[str] | None, defaults: dict) -> tuple:

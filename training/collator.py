@@ -17,9 +17,10 @@ import torch
 CAPTION_COLUMNS = ("caption", "caption_statistical", "caption_structural", "caption_semantic", "paraphrases")
 
 
-def _sensor(row: dict) -> np.ndarray:
-    """`[channels, time]` float32 from a row's `[time][channel]` sensor."""
-    return np.asarray(row["sensor"], dtype=np.float32).T
+def _sensor(row: dict, max_channels: int) -> np.ndarray:
+    """`[channels, time]` float32 from a row's `[time][channel]` sensor, keeping the first `max_channels` channels
+    (the ones corpus captions describe)."""
+    return np.asarray(row["sensor"], dtype=np.float32).T[:max_channels]
 
 
 def _patch_sizes(rows: Sequence[dict]) -> list[int | None]:
@@ -54,7 +55,7 @@ class SlipPretrainingCollator:
     def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
         return dict(
             self.processor(
-                sensors=[_sensor(row) for row in rows],
+                sensors=[_sensor(row, self.processor.feature_extractor.max_channels) for row in rows],
                 text=[row["text"] for row in rows],
                 sampling_rate=[row.get("sampling_rate") for row in rows],
                 patch_size=_patch_sizes(rows),
@@ -118,7 +119,8 @@ class SlipInstructionCollator:
 
     def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
         tokenizer = self.processor.tokenizer
-        sensors = [_flip_if_drawn(_sensor(row), row) for row in rows]
+        max_channels = self.processor.feature_extractor.max_channels
+        sensors = [_flip_if_drawn(_sensor(row, max_channels), row) for row in rows]
         batch = dict(
             self.processor(
                 sensors=sensors,

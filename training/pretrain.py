@@ -31,6 +31,7 @@ from slip_sensor.training.arguments import (
 from slip_sensor.training.collator import SlipPretrainingCollator, caption_candidates, sample_caption
 from slip_sensor.training.epoch_dataset import EpochCallback, EpochSeededDataset
 from slip_sensor.training.plots import TrainingCurvesCallback
+from slip_sensor.training.sampler import sensor_shape_keys
 from slip_sensor.training.trainer import SlipTrainer
 
 
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> SlipTrainer:
         train_dataset=train_dataset,
         data_collator=SlipPretrainingCollator(processor),
         callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset)],
+        shape_keys=sensor_shape_keys(corpus, processor.feature_extractor) if data_args.group_by_shape else None,
     )
     resume = training_args.resume_from_checkpoint
     if resume == "last":

@@ -11,12 +11,23 @@ import torch
 from transformers import Trainer
 
 from slip_sensor.evaluation.alignment import alignment, uniformity
+from slip_sensor.training.sampler import ShapeGroupedSampler
 
 
 class SlipTrainer(Trainer):
-    def __init__(self, *args, **kwargs):
+    """`shape_keys` (optional, one per training row, see `sampler.sensor_shape_keys`) turns on shape-grouped
+    batching."""
+
+    def __init__(self, *args, shape_keys: list[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.shape_keys = shape_keys
         self._diagnostics: dict[str, list[float]] = defaultdict(list)
+
+    def _get_train_sampler(self, *args, **kwargs):
+        if self.shape_keys is None:
+            return super()._get_train_sampler(*args, **kwargs)
+        batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
+        return ShapeGroupedSampler(self.shape_keys, batch, seed=self.args.data_seed or self.args.seed)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         outputs = model(**inputs)
