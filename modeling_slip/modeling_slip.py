@@ -314,18 +314,23 @@ class SlipModel(SlipPreTrainedModel):
         offset = 1 if self.config.text_pooling == "penultimate_token" else 0
         return nn.functional.normalize(self.text_projection(pool_text_states(text_states, attention_mask, offset)), dim=-1)
 
-    def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
-        """Text-encoder states `[B, T, H]` (the first `split_layer` Gemma layers only)."""
-        layer_inputs = SlipTextLayerInputs(
+    def text_layer_inputs(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, past_length: int = 0
+    ) -> SlipTextLayerInputs:
+        """RoPE tables and masks of the Gemma layers for `input_ids` following `past_length` cached tokens."""
+        return SlipTextLayerInputs(
             self.config.text_config,
             attention_mask,
             input_ids.shape[1],
-            0,
+            past_length,
             input_ids.shape[0],
             self.text_encoder.embed_tokens.weight.dtype,
             input_ids.device,
         )
-        return self.text_encoder(input_ids, layer_inputs)
+
+    def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """Text-encoder states `[B, T, H]` (the first `split_layer` Gemma layers only)."""
+        return self.text_encoder(input_ids, self.text_layer_inputs(input_ids, attention_mask))
 
     def get_sensor_features(
         self, sensor_values: torch.Tensor, sensor_mask: torch.Tensor, sensor_time: torch.Tensor, patch_size: torch.Tensor
@@ -456,15 +461,7 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
             sensor_outputs = self.slip.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size)
             sensor_tokens = sensor_outputs.pooler_output
 
-        layer_inputs = SlipTextLayerInputs(
-            self.config.text_config,
-            attention_mask,
-            input_ids.shape[1],
-            past_length,
-            input_ids.shape[0],
-            self.lm_head_weight.dtype,
-            input_ids.device,
-        )
+        layer_inputs = self.slip.text_layer_inputs(input_ids, attention_mask, past_length)
         text_states = self.slip.text_encoder(input_ids, layer_inputs, cache)
         decoder_states = self.text_decoder(text_states, sensor_tokens, layer_inputs, cache)
 
