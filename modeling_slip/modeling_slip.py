@@ -399,7 +399,6 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
         self.slip = SlipModel(config)
         self.text_decoder = SlipTextDecoder(config)
         self.post_init()
-        self.slip.freeze_text_encoder_layers()
 
     def get_input_embeddings(self) -> nn.Module:
         return self.slip.get_input_embeddings()

@@ -76,15 +76,15 @@ class SlipTextLayerInputs:
             freqs = query_position.to(torch.float32)[:, None] * inv_freq
             angle = torch.cat((freqs, freqs), dim=-1)[None]
             self.rotary[layer_type] = (angle.cos().to(dtype), angle.sin().to(dtype))
+            if implementation is not None and implementation.startswith("flash"):
+                # flash kernels take the 2-D padding mask and apply causality and the window themselves
+                self.masks[layer_type] = None if attention_mask is None else key_valid.long()
+                continue
             allowed = causal
             if layer_type == "sliding_attention":
                 allowed = allowed & (query_position[:, None] - key_position[None, :] < text_config.sliding_window)
             allowed = allowed[None, None] & key_valid[:, None, None, :]
-            if implementation is not None and implementation.startswith("flash"):
-                # flash kernels take the 2-D padding mask and apply causality and the window themselves
-                self.masks[layer_type] = None if attention_mask is None else key_valid.long()
-            else:
-                self.masks[layer_type] = mask_for_implementation(allowed, implementation, dtype)
+            self.masks[layer_type] = mask_for_implementation(allowed, implementation, dtype)
 
     def __call__(self, layer: Gemma3DecoderLayer, hidden_states: torch.Tensor, cache: Cache | None) -> torch.Tensor:
         """Runs one Gemma layer on `[B, T, H]` hidden states."""

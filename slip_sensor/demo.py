@@ -76,7 +76,6 @@ def plot_caption(sensor, channel_names: list[str], sampling_rate: float, caption
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
     from transformers import pipeline
 
     from slip_sensor.data import build_corpus, load_labelled_dataset
@@ -88,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
     if args.overwrite and out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
     stages = Stages(total=5)
 
     stages.next(f"Building a corpus of {args.corpus_size} sensor-caption pairs")
@@ -102,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     trainer = pretrain.main([
         "--preset", "slip-tiny", "--corpus", str(corpus_dir), "--output-dir", str(model_dir),
         "--max-steps", str(args.max_steps), "--per-device-train-batch-size", str(args.batch_size),
-        "--learning-rate", str(args.learning_rate), "--warmup-steps", "0.05", "--logging-steps", "20",
+        "--learning-rate", str(args.learning_rate), "--warmup-steps", "0.05",
+        "--logging-steps", str(min(20, args.max_steps)),
         "--save-steps", str(args.max_steps), "--save-total-limit", "1", "--seed", str(args.seed),
         "--use-cpu", "true", "--disable-tqdm", "false",
     ])

@@ -20,6 +20,7 @@ from transformers import AutoTokenizer
 from transformers.trainer_utils import get_last_checkpoint
 
 from slip_sensor import SlipConfig, SlipForConditionalGeneration
+from slip_sensor.data import build_corpus, load_corpus
 from slip_sensor.processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
 from slip_sensor.training.arguments import (
     TRAINING_DEFAULTS,
@@ -35,19 +36,15 @@ from slip_sensor.training.sampler import sensor_shape_keys
 from slip_sensor.training.trainer import SlipTrainer
 
 
-def load_training_corpus(data_args: DataArguments, training_args: TrainingArguments):
-    """The train split of the given corpus, or of one built (once, by the main process) in OUTPUT_DIR/corpus."""
-    from slip_sensor.data import build_corpus, load_corpus
-
-    path = data_args.corpus
-    if path is None:
-        path = str(Path(training_args.output_dir) / "corpus")
-        with training_args.main_process_first(desc="building the corpus"):
-            if training_args.process_index == 0 and not (Path(path) / "corpus_info.json").exists():
-                build_corpus(
-                    path, n=data_args.corpus_size, seed=data_args.corpus_seed, sources=data_args.corpus_sources.split(",")
-                )
-    return load_corpus(path, split="train")
+def corpus_path(data_args: DataArguments, training_args: TrainingArguments) -> str:
+    """The given corpus, or one built (once, by the main process) in OUTPUT_DIR/corpus."""
+    if data_args.corpus is not None:
+        return data_args.corpus
+    path = str(Path(training_args.output_dir) / "corpus")
+    with training_args.main_process_first(desc="building the corpus"):
+        if training_args.process_index == 0 and not (Path(path) / "corpus_info.json").exists():
+            build_corpus(path, n=data_args.corpus_size, seed=data_args.corpus_seed, sources=data_args.corpus_sources.split(","))
+    return path
 
 
 def caption_texts(corpus) -> list[str]:
@@ -79,7 +76,7 @@ def main(argv: list[str] | None = None) -> SlipTrainer:
     model_args, data_args, training_args = parse_arguments(
         (ModelArguments, DataArguments, TrainingArguments), argv, TRAINING_DEFAULTS
     )
-    corpus = load_training_corpus(data_args, training_args)
+    corpus = load_corpus(corpus_path(data_args, training_args), split="train")
     model, processor = build_model_and_processor(model_args, corpus)
     train_dataset = EpochSeededDataset(corpus, sample_caption, seed=training_args.seed)
     trainer = SlipTrainer(

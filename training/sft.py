@@ -24,7 +24,7 @@ from slip_sensor.training.arguments import TRAINING_DEFAULTS, DataArguments, Tra
 from slip_sensor.training.collator import SensorAugmentation, SlipInstructionCollator
 from slip_sensor.training.epoch_dataset import EpochCallback, EpochSeededDataset
 from slip_sensor.training.plots import TrainingCurvesCallback
-from slip_sensor.training.pretrain import load_training_corpus
+from slip_sensor.training.pretrain import corpus_path
 from slip_sensor.training.trainer import SlipTrainer
 
 # Attention and MLP projections of the text stack, the decoder cross-attention and the sensor encoder.
@@ -55,8 +55,7 @@ def qa_datasets(sft_args: SftArguments, data_args: DataArguments, training_args:
 
     if sft_args.dataset:
         return load_from_disk(sft_args.dataset), None
-    load_training_corpus(data_args, training_args)  # builds the default corpus when needed
-    path = data_args.corpus or str(Path(training_args.output_dir) / "corpus")
+    path = corpus_path(data_args, training_args)
     train = build_qa_dataset(load_corpus(path, split="train"), seed=training_args.seed)
     held_out = build_qa_dataset(load_corpus(path, split="validation"), seed=training_args.seed + 1)
     return train, held_out.select(range(min(sft_args.eval_questions, len(held_out))))

@@ -21,7 +21,7 @@ class SlipTrainer(Trainer):
     def __init__(self, *args, shape_keys: list[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.shape_keys = shape_keys
-        self._diagnostics: dict[str, list[float]] = defaultdict(list)
+        self._pending: list[dict] = []
 
     def _get_train_sampler(self, *args, **kwargs):
         if self.shape_keys is None:
@@ -37,23 +37,33 @@ class SlipTrainer(Trainer):
 
     @torch.no_grad()
     def _record(self, outputs) -> None:
-        for name in ("contrastive_loss", "caption_loss"):
-            if getattr(outputs, name, None) is not None:
-                self._diagnostics[name].append(float(outputs[name]))
+        """Keeps the step's diagnostics as detached device tensors: nothing is copied to the host until a log."""
+        record = {name: outputs[name].detach() for name in ("contrastive_loss", "caption_loss")
+                  if getattr(outputs, name, None) is not None}
         logits = getattr(outputs, "logits_per_text", None)
-        if logits is None or logits.shape[0] < 2:
-            return
-        targets = torch.arange(logits.shape[0], device=logits.device)
-        accuracy = ((logits.argmax(-1) == targets).float().mean() + (logits.argmax(0) == targets).float().mean()) / 2
-        sensor, text = outputs.sensor_embeds.detach().float().cpu(), outputs.text_embeds.detach().float().cpu()
-        self._diagnostics["contrastive_accuracy"].append(float(accuracy))
-        self._diagnostics["alignment"].append(alignment(sensor, text))
-        self._diagnostics["uniformity_sensor"].append(uniformity(sensor))
-        self._diagnostics["uniformity_text"].append(uniformity(text))
+        if logits is not None and logits.shape[0] >= 2:
+            targets = torch.arange(logits.shape[0], device=logits.device)
+            matches = (logits.argmax(-1) == targets).float().mean() + (logits.argmax(0) == targets).float().mean()
+            record["contrastive_accuracy"] = matches / 2
+            record["embeddings"] = (outputs.sensor_embeds.detach(), outputs.text_embeds.detach())
+        self._pending.append(record)
+
+    def _diagnostics(self) -> dict[str, float]:
+        """Averages of the recorded diagnostics since the previous log."""
+        values = defaultdict(list)
+        for record in self._pending:
+            embeddings = record.pop("embeddings", None)
+            for name, value in record.items():
+                values[name].append(float(value))
+            if embeddings is not None:
+                sensor, text = (e.float().cpu() for e in embeddings)
+                values["alignment"].append(alignment(sensor, text))
+                values["uniformity_sensor"].append(uniformity(sensor))
+                values["uniformity_text"].append(uniformity(text))
+        self._pending.clear()
+        return {name: round(sum(v) / len(v), 4) for name, v in values.items()}
 
     def log(self, logs: dict[str, float], *args, **kwargs) -> None:
         if "loss" in logs:  # a training log: add the diagnostics averaged since the previous one
-            for name, values in self._diagnostics.items():
-                logs[name] = round(sum(values) / len(values), 4)
-            self._diagnostics.clear()
+            logs.update(self._diagnostics())
         super().log(logs, *args, **kwargs)
