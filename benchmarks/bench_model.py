@@ -8,7 +8,7 @@ Workloads (sizes scale down with --scale for quick runs):
   train       B=32, 6 ch x 512 points @ patch 16 (192 sensor tokens), 128 caption tokens, AdamW, grad clip 1.0
   train-long  B=16, 12 ch x 2048 points @ patch 32 (768 sensor tokens), 128 caption tokens
   embedding   sensor embedding without gradients, B=256, 6 ch x 512 @ 16
-  captioning  B=32, 16-token prompt, 64 new tokens, greedy, KV cache
+  captioning  B=32, 16-token prompt, 64 new tokens, greedy, once per --cache (dynamic and static KV cache)
 Each line holds the median seconds per call over --repeats timed calls (after --warmup), samples/s or tokens/s,
 peak accelerator memory, FLOPs per call (counted with torch's FlopCounterMode) and, on a known GPU, the MFU.
 """
@@ -21,6 +21,8 @@ from contextlib import nullcontext
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+
+from transformers import CompileConfig
 
 from slip_sensor import SlipConfig, SlipForConditionalGeneration
 
@@ -86,7 +88,7 @@ def count_flops(model, forward) -> int:
     return counter.get_total_flops()
 
 
-def make_step(name: str, model, sizes: dict, device, autocast):
+def make_step(name: str, model, sizes: dict, device, autocast, compile_decoding: bool = False):
     vocab = model.config.text_config.vocab_size
     sensors = sensor_batch(sizes["batch"], sizes["channels"], sizes["length"], sizes["patch"], device)
     if name.startswith("train"):
@@ -115,12 +117,17 @@ def make_step(name: str, model, sizes: dict, device, autocast):
 
         return step, count_flops(model, step), sizes["batch"], "samples"
     prompt = text_batch(sizes["batch"], sizes["prompt"], vocab, device)
+    cache = dict(cache_implementation="static") if sizes["cache"] == "static" else {}
+    if compile_decoding:
+        # on a GPU this compiles the static-cache decoding step with CUDA graphs ("reduce-overhead")
+        cache["compile_config"] = CompileConfig(fullgraph=True, mode="reduce-overhead" if device.type == "cuda" else None)
+        cache["compile_config"]._compile_all_devices = True
 
     def step():
         with autocast:
             model.generate(
                 **sensors, **prompt, max_new_tokens=sizes["new_tokens"], min_new_tokens=sizes["new_tokens"],
-                do_sample=False,
+                do_sample=False, **cache,
             )
 
     return step, None, sizes["batch"] * sizes["new_tokens"], "tokens"
@@ -134,7 +141,10 @@ def main(argv=None) -> None:
     parser.add_argument("--scale", type=float, default=None, help="batch-size multiplier (default 1 on GPU, 1/8 on CPU)")
     parser.add_argument("--dtype", choices=["bf16", "fp32"], default=None, help="autocast dtype (default bf16 on GPU)")
     parser.add_argument("--attn-implementation", default="sdpa")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the sensor tower and decoder layers")
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the sensor tower and the static-cache decoding step"
+    )
+    parser.add_argument("--cache", default="dynamic,static", help="decoding caches to measure captioning with")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
@@ -151,11 +161,16 @@ def main(argv=None) -> None:
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     peak_flops = next((v for k, v in PEAK_BF16_FLOPS.items() if k in device_name and dtype == "bf16"), None)
 
-    for name in args.workloads.split(","):
+    runs = [(name, None) for name in args.workloads.split(",") if name != "captioning"]
+    if "captioning" in args.workloads.split(","):
+        runs += [("captioning", cache) for cache in args.cache.split(",")]
+    for name, cache in runs:
         sizes = dict(WORKLOADS[name])
         sizes["batch"] = max(1, round(sizes["batch"] * scale))
+        if cache is not None:
+            sizes["cache"] = cache
         model.train(name.startswith("train"))
-        step, flops, units, unit_name = make_step(name, model, sizes, device, autocast)
+        step, flops, units, unit_name = make_step(name, model, sizes, device, autocast, args.compile and cache == "static")
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         times = time_calls(step, device, args.warmup, args.repeats)

@@ -12,6 +12,7 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.utils import ModelOutput
 
 from .attention_slip import SlipCrossAttentionBlock  # noqa: F401  (4.57 copies direct relative imports only)
+from .cache_slip import SlipStaticCache
 from .configuration_slip import SlipConfig
 from .loss_slip import caption_cross_entropy, contrastive_loss, gather_with_grad
 from .sensor_encoder_slip import SlipAttentionPooler, SlipFlexPatchEmbedding, SlipRotary2D, SlipSensorEncoderLayer
@@ -263,6 +264,18 @@ class SlipSensorModel(SlipPreTrainedModel):
         return output if return_dict else output.to_tuple()
 
 
+def pad_to_static_cache(attention_mask: torch.Tensor | None, cache: SlipStaticCache) -> torch.Tensor | None:
+    """`[B, L]` padding mask → `[B, max_length]`: the slots not yet written are excluded (and causal anyway)."""
+    if attention_mask is None or attention_mask.shape[1] == cache.max_length:
+        return attention_mask
+    if attention_mask.shape[1] > cache.max_length:
+        raise ValueError(
+            f"attention_mask covers {attention_mask.shape[1]} tokens, more than the static cache's "
+            f"max_length={cache.max_length}"
+        )
+    return nn.functional.pad(attention_mask, (0, cache.max_length - attention_mask.shape[1]))
+
+
 def pool_text_states(hidden_states: torch.Tensor, attention_mask: torch.Tensor | None, offset: int) -> torch.Tensor:
     """State of the last non-pad token (minus `offset`) of each row, for left or right padding. `[B, T, H] → [B, H]`."""
     positions = torch.arange(hidden_states.shape[1], device=hidden_states.device)
@@ -315,14 +328,20 @@ class SlipModel(SlipPreTrainedModel):
         return nn.functional.normalize(self.text_projection(pool_text_states(text_states, attention_mask, offset)), dim=-1)
 
     def text_layer_inputs(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, past_length: int = 0
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        past_length: int | torch.Tensor = 0,
+        key_length: int | None = None,
     ) -> SlipTextLayerInputs:
-        """RoPE tables and masks of the Gemma layers for `input_ids` following `past_length` cached tokens."""
+        """RoPE tables and masks of the Gemma layers for `input_ids` following `past_length` cached tokens, over
+        `key_length` keys (default: the cached plus the new tokens)."""
         return SlipTextLayerInputs(
             self.config.text_config,
             attention_mask,
             input_ids.shape[1],
             past_length,
+            past_length + input_ids.shape[1] if key_length is None else key_length,
             input_ids.shape[0],
             self.text_encoder.embed_tokens.weight.dtype,
             input_ids.device,
@@ -451,7 +470,15 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
         cache = cache if cache is not None else past_key_values
         if use_cache and cache is None:
             cache = DynamicCache()
-        past_length = cache.get_seq_length() if cache is not None else 0
+        key_length = None
+        if isinstance(cache, SlipStaticCache):
+            # device-side length and full-cache keys: the same shapes at every step, no host sync
+            past_length, key_length = cache.length, cache.max_length
+            attention_mask = pad_to_static_cache(attention_mask, cache)
+            whole_text = not cache.cross_attention_ready
+        else:
+            past_length = cache.get_seq_length() if cache is not None else 0
+            whole_text = past_length == 0
 
         sensor_outputs = None
         if sensor_tokens is None:
@@ -460,13 +487,15 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
             sensor_outputs = self.slip.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size)
             sensor_tokens = sensor_outputs.pooler_output
 
-        layer_inputs = self.slip.text_layer_inputs(input_ids, attention_mask, past_length)
+        layer_inputs = self.slip.text_layer_inputs(input_ids, attention_mask, past_length, key_length)
         text_states = self.slip.text_encoder(input_ids, layer_inputs, cache)
         decoder_states = self.text_decoder(text_states, sensor_tokens, layer_inputs, cache)
+        if isinstance(cache, SlipStaticCache):
+            cache.advance(input_ids.shape[1])
 
         losses = {}
         contrastive = {}
-        if sensor_outputs is not None and past_length == 0:
+        if sensor_outputs is not None and whole_text:
             sensor_embeds = self.slip.sensor_embedding(sensor_tokens)
             text_embeds = self.slip.text_embedding(text_states, attention_mask)
             logits_per_text = self.slip.contrastive_logits(sensor_embeds, text_embeds)
@@ -508,14 +537,23 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
         attention_mask: torch.Tensor | None = None,
         sensor_tokens: torch.Tensor | None = None,
         use_cache: bool = True,
+        next_sequence_length: int | None = None,
+        cache_position: torch.Tensor | None = None,
         **kwargs,
     ) -> dict[str, Any]:
-        """Feeds only the tokens the cache has not seen, with the precomputed sensor tokens."""
+        """Feeds only the tokens the cache has not seen, with the precomputed sensor tokens. With a static cache the
+        mask is padded to the cache's length here, outside a compiled decoding step, so its shapes never change."""
         cache = kwargs.get("cache", kwargs.get("past_key_values"))
-        if cache is not None:
+        if next_sequence_length is not None:  # transformers 5: the number of new tokens is known without a sync
+            input_ids = input_ids[:, -next_sequence_length:]
+        elif cache_position is not None:  # transformers 4
+            input_ids = input_ids[:, -cache_position.shape[0] :]
+        elif cache is not None:
             input_ids = input_ids[:, cache.get_seq_length() :]
+        if isinstance(cache, SlipStaticCache):
+            attention_mask = pad_to_static_cache(attention_mask, cache)
         return {
-            "input_ids": input_ids,
+            "input_ids": input_ids.contiguous(),  # a slice's strides grow with the sequence: a compiled step recompiles
             "attention_mask": attention_mask,
             "sensor_tokens": sensor_tokens,
             "cache": cache,
@@ -539,6 +577,10 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
         """Captions (or answers about) sensors. The sensor tower runs once; its pooled tokens are passed to every
         decoding step (and expanded for beams) by `GenerationMixin`. Without `input_ids`, decoding starts from BOS.
 
+        `cache_implementation="static"` decodes with a [`SlipStaticCache`] sized for the prompt plus `max_new_tokens`:
+        every step then has the same shapes, and on a GPU transformers compiles the step (CUDA graphs). The cache is
+        kept between calls of the same length, so the compiled step is reused.
+
         Returns `[B, prompt + new]` token ids (the prompt included, as for decoder-only models).
         """
         if sensor_tokens is None:
@@ -550,6 +592,23 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
                 (sensor_tokens.shape[0], 1), self.config.bos_token_id, dtype=torch.long, device=sensor_tokens.device
             )
             attention_mask = torch.ones_like(input_ids)
+        cache_implementation = generate_kwargs.pop("cache_implementation", self.generation_config.cache_implementation)
+        if cache_implementation == "static":
+            generate_kwargs[_CACHE_OUTPUT_FIELD] = self._static_cache_for(input_ids.shape[1], generate_kwargs)
+        elif cache_implementation is not None:
+            raise ValueError(f"cache_implementation={cache_implementation!r}: SLIP supports 'static' or the default")
         return super().generate(
             input_ids=input_ids, attention_mask=attention_mask, sensor_tokens=sensor_tokens, **generate_kwargs
         )
+
+    def _static_cache_for(self, prompt_length: int, generate_kwargs: dict[str, Any]) -> SlipStaticCache:
+        config = generate_kwargs.get("generation_config", self.generation_config)
+        max_new_tokens = generate_kwargs.get("max_new_tokens", config.max_new_tokens)
+        max_length = prompt_length + max_new_tokens if max_new_tokens is not None else generate_kwargs.get(
+            "max_length", config.max_length
+        )
+        cache = getattr(self, "_static_cache", None)
+        if cache is None or cache.max_length != max_length:
+            cache = self._static_cache = SlipStaticCache.for_config(self.config, max_length)
+        cache.reset()
+        return cache

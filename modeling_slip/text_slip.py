@@ -4,8 +4,8 @@ Layers below `split_layer` form the text encoder; the remaining layers form the 
 cross-attention over the pooled sensor tokens. The layers are transformers' own `Gemma3DecoderLayer`s, driven here
 so that the encoder can run alone and the sensor context is an explicit argument (no state on the layers).
 
-The loop builds its own RoPE tables and masks, and keeps every layer's keys in a plain `DynamicCache` (no sliding
-eviction): the sliding window is applied by the mask. This keeps one code path for transformers 4.57 and 5.x.
+The loop builds its own RoPE tables and masks, and keeps every layer's keys in a plain `DynamicCache` or a
+`SlipStaticCache` (no sliding eviction in either): the sliding window is applied by the mask. This keeps one code path for transformers 4.57 and 5.x.
 """
 
 import inspect
@@ -20,6 +20,7 @@ from transformers.models.gemma3.modeling_gemma3 import (
 )
 
 from .attention_slip import SlipCrossAttentionBlock, mask_for_implementation
+from .cache_slip import SlipStaticCache
 from .configuration_slip import SlipConfig
 
 _GEMMA_LAYER_PARAMETERS = inspect.signature(Gemma3DecoderLayer.forward).parameters
@@ -44,6 +45,9 @@ class SlipTextLayerInputs:
     Positions count pad tokens (0..T-1 for a fresh sequence, continuing after the cached tokens when decoding), so a
     teacher-forced pass and cached decoding rotate every token identically. Masks allow key j for query i iff j is
     not padding, j <= i, and, on sliding layers, i - j < sliding_window.
+
+    `past_length` may be a device tensor (static cache): positions are then computed without a host sync, and the
+    keys span the whole cache (`key_length`), so every decoding step has the same shapes.
     """
 
     def __init__(
@@ -51,20 +55,20 @@ class SlipTextLayerInputs:
         text_config,
         attention_mask: torch.Tensor | None,
         query_length: int,
-        past_length: int,
+        past_length: int | torch.Tensor,
+        key_length: int,
         batch_size: int,
         dtype: torch.dtype,
         device: torch.device,
     ):
-        total_length = past_length + query_length
-        query_position = torch.arange(past_length, total_length, device=device)
-        key_position = torch.arange(total_length, device=device)
+        query_position = past_length + torch.arange(query_length, device=device)
+        key_position = torch.arange(key_length, device=device)
         head_dim = text_config.head_dim
         causal = key_position[None, :] <= query_position[:, None]
         if attention_mask is None:
-            key_valid = torch.ones(batch_size, total_length, dtype=torch.bool, device=device)
+            key_valid = torch.ones(batch_size, key_length, dtype=torch.bool, device=device)
         else:
-            key_valid = attention_mask[:, -total_length:].to(device=device, dtype=torch.bool)
+            key_valid = attention_mask[:, -key_length:].to(device=device, dtype=torch.bool)
         implementation = text_config._attn_implementation
         self.rotary: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self.masks: dict[str, torch.Tensor] = {}
@@ -127,9 +131,9 @@ class SlipTextEncoder(nn.Module):
 class SlipTextDecoder(nn.Module):
     """The remaining Gemma layers, each followed by h = h + CrossAttn(h, sensor tokens), then the final RMSNorm.
 
-    Cross-attention keys/values of the sensor tokens are computed once per sequence: with a cache they are stored at
-    cache index `num_hidden_layers + j` for decoder layer j and reused at every decoding step (and reordered with
-    the cache in beam search).
+    Cross-attention keys/values of the sensor tokens are computed once per sequence: with a dynamic cache they are
+    stored at cache index `num_hidden_layers + j` for decoder layer j (a static cache keeps them beside its buffers)
+    and reused at every decoding step (and reordered with the cache in beam search).
     """
 
     def __init__(self, config: SlipConfig):
@@ -157,6 +161,12 @@ class SlipTextDecoder(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if cache is None:
             return cross_attention.context_key_value(sensor_tokens)
+        if isinstance(cache, SlipStaticCache):
+            stored = cache.cross_attention_key_value(index)
+            if stored is None:
+                stored = cross_attention.context_key_value(sensor_tokens)
+                cache.store_cross_attention_key_value(index, *stored)
+            return stored
         cache_index = self.first_cross_attention_cache_index + index
         if cache.get_seq_length(cache_index) > 0:
             stored = cache.layers[cache_index]

@@ -1,6 +1,7 @@
 """SLIP: Sensor Language-Informed Pretraining, as a Hugging Face Hub-native package."""
 
 from .auto_registration import register_auto_classes
+from .modeling_slip.cache_slip import SlipStaticCache
 from .modeling_slip.configuration_slip import SLIP_PRESETS, SlipConfig, SlipSensorConfig
 from .modeling_slip.modeling_slip import (
     SlipForConditionalGeneration,
@@ -32,6 +33,7 @@ __all__ = [
     "SlipProcessor",
     "SlipSensorConfig",
     "SlipSensorModel",
+    "SlipStaticCache",
     "ZeroShotSensorClassificationPipeline",
     "__version__",
 ]

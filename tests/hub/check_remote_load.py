@@ -58,6 +58,9 @@ def collect_outputs(
         sensor_embeds = model.get_sensor_features(**sensor_inputs)
         text_embeds = model.get_text_features(features["input_ids"], features["attention_mask"])
         generated = causal_model.generate(**sensor_inputs, max_new_tokens=8, do_sample=False)
+        generated_static = causal_model.generate(
+            **sensor_inputs, max_new_tokens=8, do_sample=False, cache_implementation="static"
+        )
     captioner = pipelines["sensor-captioning"]
     prompted = [
         {"sensors": sample, "sampling_rate": rate, "prompt": prompt}
@@ -68,6 +71,7 @@ def collect_outputs(
         "sensor_embeds": sensor_embeds.tolist(),
         "text_embeds": text_embeds.tolist(),
         "generated_ids": generated.tolist(),
+        "generated_ids_static_cache": generated_static.tolist(),
         "caption": captioner(samples[0], sampling_rate=rate, max_new_tokens=8),
         "captions_batched": captioner(prompted, max_new_tokens=8, batch_size=len(samples)),
         "captions_beam": captioner(
