@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from slip_sensor import SlipConfig, SlipForConditionalGeneration
@@ -72,7 +72,8 @@ def build_model_and_processor(model_args: ModelArguments, corpus) -> tuple[SlipF
     return model, SlipProcessor(feature_extractor, tokenizer)
 
 
-def main(argv: list[str] | None = None) -> SlipTrainer:
+def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None = None) -> SlipTrainer:
+    """Parses `argv` (command-line flags or a config file), trains, saves; `callbacks` are added to the Trainer's."""
     model_args, data_args, training_args = parse_arguments(
         (ModelArguments, DataArguments, TrainingArguments), argv, TRAINING_DEFAULTS
     )
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> SlipTrainer:
         args=training_args,
         train_dataset=train_dataset,
         data_collator=SlipPretrainingCollator(processor),
-        callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset)],
+        callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset), *(callbacks or [])],
         shape_keys=sensor_shape_keys(corpus, processor.feature_extractor) if data_args.group_by_shape else None,
     )
     resume = training_args.resume_from_checkpoint
