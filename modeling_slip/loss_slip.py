@@ -35,13 +35,14 @@ def _chunk_cross_entropy_sum(hidden: torch.Tensor, weight: torch.Tensor, labels:
 
 
 def caption_cross_entropy(
-    hidden_states: torch.Tensor, lm_weight: torch.Tensor, labels: torch.Tensor, chunk_size: int = 1024
+    hidden_states: torch.Tensor, lm_weight: torch.Tensor, labels: torch.Tensor, logits_per_chunk: int = 2**25
 ) -> torch.Tensor:
     """Next-token cross-entropy averaged over the labelled tokens, computed from the final hidden states.
 
-    Logits are formed `chunk_size` positions at a time (in fp32 for the softmax) and recomputed in the backward pass
-    instead of stored, so at most `chunk_size x vocab` logits exist at once — never the full `[B, T, vocab]` fp32
-    tensor. Equals `cross_entropy(hidden @ lm_weight.T, labels)` on the shifted sequence.
+    Logits are formed a chunk of positions at a time (in fp32 for the softmax; `logits_per_chunk` values, 128 MiB,
+    i.e. 128 positions of Gemma's 262k vocabulary) and recomputed in the backward pass instead of stored, so the
+    full `[B, T, vocab]` fp32 tensor never exists. Equals `cross_entropy(hidden @ lm_weight.T, labels)` on the
+    shifted sequence. Under autocast the output embedding is cast once, not once per chunk.
 
     Under torch.distributed the sum is divided by the labelled-token count of the whole global batch (times the world
     size, which DDP's gradient averaging divides out again), so the loss is the global-batch token mean even when
@@ -56,6 +57,11 @@ def caption_cross_entropy(
     hidden = hidden_states[:, :-1].reshape(-1, hidden_states.shape[-1])
     targets = labels[:, 1:].reshape(-1).to(hidden.device)
     total = hidden.new_zeros((), dtype=torch.float32)
+    device_type = hidden.device.type
+    if torch.is_autocast_enabled(device_type):
+        # autocast re-casts a frozen weight at every use: cast the large vocabulary matrix once
+        lm_weight = lm_weight.to(torch.get_autocast_dtype(device_type))
+    chunk_size = max(1, logits_per_chunk // lm_weight.shape[0])
     for start in range(0, hidden.shape[0], chunk_size):
         chunk = (hidden[start : start + chunk_size], lm_weight, targets[start : start + chunk_size])
         if torch.is_grad_enabled() and (hidden.requires_grad or lm_weight.requires_grad):

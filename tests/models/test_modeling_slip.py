@@ -303,7 +303,7 @@ def test_chunked_caption_loss_equals_plain_cross_entropy():
     weight = torch.randn(50, 16, requires_grad=True)
     labels = torch.randint(0, 50, (3, 11))
     labels[0, :4] = -100
-    chunked = caption_cross_entropy(hidden, weight, labels, chunk_size=7)
+    chunked = caption_cross_entropy(hidden, weight, labels, logits_per_chunk=7 * 50)  # 7 positions per chunk
     chunked.backward()
     grads = hidden.grad.clone(), weight.grad.clone()
     hidden.grad = weight.grad = None
@@ -313,6 +313,19 @@ def test_chunked_caption_loss_equals_plain_cross_entropy():
     torch.testing.assert_close(chunked, plain, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(grads[0], hidden.grad, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(grads[1], weight.grad, atol=1e-5, rtol=1e-5)
+
+
+def test_chunked_caption_loss_under_autocast_matches_and_trains_the_fp32_weight():
+    torch.manual_seed(0)
+    hidden = torch.randn(2, 9, 16, requires_grad=True)
+    weight = torch.randn(40, 16, requires_grad=True)
+    labels = torch.randint(0, 40, (2, 9))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        chunked = caption_cross_entropy(hidden, weight, labels, logits_per_chunk=3 * 40)
+    plain = nn.functional.cross_entropy((hidden[:, :-1] @ weight.T).reshape(-1, 40), labels[:, 1:].reshape(-1))
+    torch.testing.assert_close(chunked, plain, atol=0.05, rtol=0.02)
+    chunked.backward()
+    assert weight.grad is not None and weight.grad.dtype == torch.float32 and weight.grad.abs().sum() > 0
 
 
 def test_logit_scale_is_clamped(tester):
