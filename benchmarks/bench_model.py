@@ -88,6 +88,14 @@ def count_flops(model, forward) -> int:
     return counter.get_total_flops()
 
 
+def enable_activation_checkpointing(model) -> None:
+    """Recompute each layer's activations in the backward pass (transformers 5 renamed the method)."""
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
 def make_step(name: str, model, sizes: dict, device, autocast, compile_decoding: bool = False):
     vocab = model.config.text_config.vocab_size
     sensors = sensor_batch(sizes["batch"], sizes["channels"], sizes["length"], sizes["patch"], device)
@@ -95,7 +103,9 @@ def make_step(name: str, model, sizes: dict, device, autocast, compile_decoding:
         text = text_batch(sizes["batch"], sizes["text"], vocab, device)
         labels = text["input_ids"].clone()
         labels[:, 0] = -100
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.05)
+        optimizer = torch.optim.AdamW(
+            [p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.05, fused=device.type == "cuda"
+        )
 
         def forward():
             with autocast:
@@ -145,6 +155,9 @@ def main(argv=None) -> None:
         "--compile", action="store_true", help="torch.compile the sensor tower and the static-cache decoding step"
     )
     parser.add_argument("--cache", default="dynamic,static", help="decoding caches to measure captioning with")
+    parser.add_argument(
+        "--gradient-checkpointing", action="store_true", help="recompute layer activations in the backward pass"
+    )
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
@@ -156,6 +169,8 @@ def main(argv=None) -> None:
     torch.manual_seed(0)
     config = SlipConfig.from_preset(args.preset, attn_implementation=args.attn_implementation)
     model = SlipForConditionalGeneration(config).to(device)
+    if args.gradient_checkpointing:
+        enable_activation_checkpointing(model)
     if args.compile:
         model.slip.sensor_model.compile()
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
@@ -181,6 +196,7 @@ def main(argv=None) -> None:
             "device": device_name,
             "dtype": dtype,
             "compile": args.compile,
+            "gradient_checkpointing": args.gradient_checkpointing,
             **{k: v for k, v in sizes.items()},
             "median_s": round(median, 5),
             f"{unit_name}_per_s": round(units / median, 2),

@@ -5,6 +5,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch._subclasses.fake_tensor import is_fake
 from transformers import GenerationMixin, PreTrainedModel
 from transformers.cache_utils import Cache, DynamicCache
 from transformers.models.gemma3.modeling_gemma3 import Gemma3RMSNorm, Gemma3TextScaledWordEmbedding
@@ -201,7 +202,8 @@ class SlipSensorModel(SlipPreTrainedModel):
         if self.config.sensor_config.channel_attention == "univariate":
             channel = torch.arange(patch_mask.shape[1], device=patch_mask.device).repeat_interleave(patch_mask.shape[2])
             return allowed & (channel[:, None] == channel[None, :])[None, None]
-        if not torch.compiler.is_compiling() and bool(token_mask.all()):
+        # reading the mask syncs with the device once per forward; compiling or shape-only (fake) tensors keep it
+        if not torch.compiler.is_compiling() and not is_fake(token_mask) and bool(token_mask.all()):
             return None
         return allowed
 
