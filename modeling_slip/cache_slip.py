@@ -4,6 +4,12 @@ every time and can be compiled into one graph (CUDA graphs with `torch.compile(m
 import torch
 from transformers.cache_utils import Cache
 
+from .configuration_slip import SlipConfig
+
+
+def _same_layout(stored: torch.Tensor | None, like: torch.Tensor, shape: tuple[int, ...]) -> bool:
+    return stored is not None and stored.shape == shape and stored.dtype == like.dtype and stored.device == like.device
+
 
 class SlipStaticCache(Cache):
     """Keys and values of every Gemma layer in preallocated `[B, kv_heads, max_length, head_dim]` buffers, plus the
@@ -11,8 +17,10 @@ class SlipStaticCache(Cache):
 
     The number of tokens written is a device tensor (`length`), so positions, RoPE angles and masks of a decoding
     step are computed on the device without host synchronisation or recompilation. Buffers are allocated on the
-    first write (prefill), from the keys' batch size, dtype and device; `generate(..., cache_implementation="static")`
-    builds one sized for the prompt plus the new tokens.
+    first write (prefill), from the keys' batch size, dtype and device, and kept across `reset()` while those stay
+    the same. `generate(..., cache_implementation="static")` builds one sized for the prompt plus the new tokens.
+    The attention mask passed with each step must cover the cached and the new tokens (`[B, past + T]`), as
+    `generate` does.
     """
 
     is_compileable = True
@@ -28,7 +36,7 @@ class SlipStaticCache(Cache):
         self.length = torch.zeros((), dtype=torch.long)
 
     @classmethod
-    def for_config(cls, config, max_length: int) -> "SlipStaticCache":
+    def for_config(cls, config: SlipConfig, max_length: int) -> "SlipStaticCache":
         text_config = config.text_config
         return cls(max_length, text_config.num_hidden_layers, text_config.num_hidden_layers - config.split_layer)
 
@@ -55,18 +63,17 @@ class SlipStaticCache(Cache):
         """Writes `[B, kv_heads, T, head_dim]` keys/values at positions `length .. length + T - 1` and returns the
         whole buffers (unwritten slots are zeros that the attention masks exclude)."""
         batch, heads, query_length, head_dim = key_states.shape
+        if query_length > self.max_length:
+            raise ValueError(f"{query_length} tokens do not fit a static cache of max_length={self.max_length}")
         shape = (batch, heads, self.max_length, head_dim)
-        stored = self.keys[layer_idx]
-        if stored is None or stored.shape != shape or stored.dtype != key_states.dtype or stored.device != key_states.device:
+        if not _same_layout(self.keys[layer_idx], key_states, shape):
             self.keys[layer_idx] = self._mark_static(key_states.new_zeros(shape))
             self.values[layer_idx] = self._mark_static(value_states.new_zeros(shape[:3] + value_states.shape[-1:]))
             if self.length.device != key_states.device:
                 self.length = self._mark_static(self.length.to(key_states.device))
-        if self.keys[layer_idx].shape[2] < query_length:
-            raise ValueError(f"{query_length} tokens do not fit a static cache of max_length={self.max_length}")
         positions = self.length + torch.arange(query_length, device=key_states.device)
-        self.keys[layer_idx].index_copy_(2, positions, key_states.to(self.keys[layer_idx].dtype))
-        self.values[layer_idx].index_copy_(2, positions, value_states.to(self.values[layer_idx].dtype))
+        self.keys[layer_idx].index_copy_(2, positions, key_states)
+        self.values[layer_idx].index_copy_(2, positions, value_states)
         return self.keys[layer_idx], self.values[layer_idx]
 
     def advance(self, num_tokens: int) -> None:
@@ -78,6 +85,7 @@ class SlipStaticCache(Cache):
         """Tokens written so far (reads the device counter: outside the compiled decoding step only)."""
         return int(self.length)
 
+    # the maximum length under the names transformers 5.x and 4.x ask for
     def get_max_length(self, layer_idx: int | None = None) -> int:
         return self.max_length
 
@@ -90,16 +98,16 @@ class SlipStaticCache(Cache):
 
     def store_cross_attention_key_value(self, index: int, key: torch.Tensor, value: torch.Tensor) -> None:
         stored = self.cross_attention[index]
-        if stored is not None and stored[0].shape == key.shape and stored[0].dtype == key.dtype and stored[0].device == key.device:
+        if stored is not None and _same_layout(stored[0], key, key.shape):
             stored[0].copy_(key)  # same addresses across generate calls: a compiled step is reused, not re-recorded
             stored[1].copy_(value)
         else:
             self.cross_attention[index] = (self._mark_static(key.clone()), self._mark_static(value.clone()))
 
     def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
-        """Beam search: reorders the batch in place, keeping the buffers' addresses."""
-        stored = [*self.keys, *self.values, *(t for pair in self.cross_attention if pair is not None for t in pair)]
-        for tensor in stored:
+        """Beam search: reorders the batch in place, keeping the buffers' addresses. The cross-attention keys/values
+        stay: beams are reordered within a sample, whose rows all hold the same sensor tokens."""
+        for tensor in (*self.keys, *self.values):
             if tensor is not None:
                 tensor.copy_(tensor.index_select(0, beam_idx.to(tensor.device)))
 
@@ -107,3 +115,9 @@ class SlipStaticCache(Cache):
         """Empties the cache for a new sequence without freeing the buffers."""
         self.length.zero_()
         self.cross_attention_ready = False
+
+    def _unsupported(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} supports greedy, sampling and beam search decoding only")
+
+    # assisted decoding and batch reshaping would edit the buffers' shapes
+    crop = batch_repeat_interleave = batch_select_indices = _unsupported

@@ -59,7 +59,7 @@ def caption_cross_entropy(
     total = hidden.new_zeros((), dtype=torch.float32)
     device_type = hidden.device.type
     if torch.is_autocast_enabled(device_type):
-        # autocast re-casts a frozen weight at every use: cast the large vocabulary matrix once
+        # autocast re-casts a frozen weight at every use, and the backward recomputation a trainable one: cast once
         lm_weight = lm_weight.to(torch.get_autocast_dtype(device_type))
     chunk_size = max(1, logits_per_chunk // lm_weight.shape[0])
     for start in range(0, hidden.shape[0], chunk_size):

@@ -1,12 +1,13 @@
 """SLIP models: the sensor tower, the two-tower contrastive model, and the captioning (pretraining) model."""
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 from torch._subclasses.fake_tensor import is_fake
-from transformers import GenerationMixin, PreTrainedModel
+from transformers import GenerationConfig, GenerationMixin, PreTrainedModel
 from transformers.cache_utils import Cache, DynamicCache
 from transformers.models.gemma3.modeling_gemma3 import Gemma3RMSNorm, Gemma3TextScaledWordEmbedding
 from transformers.modeling_outputs import CausalLMOutputWithPast
@@ -202,7 +203,8 @@ class SlipSensorModel(SlipPreTrainedModel):
         if self.config.sensor_config.channel_attention == "univariate":
             channel = torch.arange(patch_mask.shape[1], device=patch_mask.device).repeat_interleave(patch_mask.shape[2])
             return allowed & (channel[:, None] == channel[None, :])[None, None]
-        # reading the mask syncs with the device once per forward; compiling or shape-only (fake) tensors keep it
+        # reading the mask syncs with the device once per forward; when values cannot be read (compiling, or
+        # shape-only fake tensors as in memory estimates) the mask is kept
         if not torch.compiler.is_compiling() and not is_fake(token_mask) and bool(token_mask.all()):
             return None
         return allowed
@@ -457,7 +459,8 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
         r"""
         Args:
             input_ids (`torch.LongTensor` of shape `[B, T]`): caption (or prompt) tokens, BOS first.
-            attention_mask (`torch.LongTensor` of shape `[B, T]` or `[B, past + T]`, *optional*): 1 for tokens.
+            attention_mask (`torch.LongTensor` of shape `[B, T]`, or `[B, past + T]` with a cache, *optional*): 1 for
+                tokens, 0 for padding.
             sensor_values, sensor_mask, sensor_time, patch_size: see [`SlipSensorModel.forward`].
             labels (`torch.LongTensor` of shape `[B, T]`, *optional*): targets aligned with `input_ids` (shifted
                 inside), -100 where no loss is wanted (pads, prompt, BOS).
@@ -472,11 +475,16 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
         cache = cache if cache is not None else past_key_values
         if use_cache and cache is None:
             cache = DynamicCache()
-        key_length = None
+        key_length, layer_mask = None, attention_mask
         if isinstance(cache, SlipStaticCache):
+            if (self.config.text_config._attn_implementation or "").startswith("flash"):
+                raise ValueError(
+                    "A static cache needs attn_implementation 'sdpa' or 'eager': flash kernels align the causal mask "
+                    "to the end of the keys, which here include unwritten slots"
+                )
             # device-side length and full-cache keys: the same shapes at every step, no host sync
             past_length, key_length = cache.length, cache.max_length
-            attention_mask = pad_to_static_cache(attention_mask, cache)
+            layer_mask = pad_to_static_cache(attention_mask, cache)
             whole_text = not cache.cross_attention_ready
         else:
             past_length = cache.get_seq_length() if cache is not None else 0
@@ -489,7 +497,7 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
             sensor_outputs = self.slip.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size)
             sensor_tokens = sensor_outputs.pooler_output
 
-        layer_inputs = self.slip.text_layer_inputs(input_ids, attention_mask, past_length, key_length)
+        layer_inputs = self.slip.text_layer_inputs(input_ids, layer_mask, past_length, key_length)
         text_states = self.slip.text_encoder(input_ids, layer_inputs, cache)
         decoder_states = self.text_decoder(text_states, sensor_tokens, layer_inputs, cache)
         if isinstance(cache, SlipStaticCache):
@@ -581,7 +589,10 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
 
         `cache_implementation="static"` decodes with a [`SlipStaticCache`] sized for the prompt plus `max_new_tokens`:
         every step then has the same shapes, and on a GPU transformers compiles the step (CUDA graphs). The cache is
-        kept between calls of the same length, so the compiled step is reused.
+        kept on the model (`model._static_cache`; delete it to free its memory) and its buffers are reused while the
+        length, batch size, dtype and device stay the same, so the compiled step is reused too; a cache returned with
+        `return_dict_in_generate=True` is overwritten by the next static call, and concurrent calls need one model
+        each.
 
         Returns `[B, prompt + new]` token ids (the prompt included, as for decoder-only models).
         """
@@ -594,21 +605,38 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
                 (sensor_tokens.shape[0], 1), self.config.bos_token_id, dtype=torch.long, device=sensor_tokens.device
             )
             attention_mask = torch.ones_like(input_ids)
-        cache_implementation = generate_kwargs.pop("cache_implementation", self.generation_config.cache_implementation)
+        config = generate_kwargs.get("generation_config")
+        cache_implementation = generate_kwargs.pop(
+            "cache_implementation", (config or self.generation_config).cache_implementation
+        )
+        if config is not None and config.cache_implementation is not None:
+            config = generate_kwargs["generation_config"] = copy.deepcopy(config)
+            config.cache_implementation = None
         if cache_implementation == "static":
-            generate_kwargs[_CACHE_OUTPUT_FIELD] = self._static_cache_for(input_ids.shape[1], generate_kwargs)
-        elif cache_implementation is not None:
-            raise ValueError(f"cache_implementation={cache_implementation!r}: SLIP supports 'static' or the default")
-        return super().generate(
-            input_ids=input_ids, attention_mask=attention_mask, sensor_tokens=sensor_tokens, **generate_kwargs
-        )
+            cache = self._static_cache_for(input_ids.shape[1], config or self.generation_config, generate_kwargs)
+            generate_kwargs[_CACHE_OUTPUT_FIELD] = cache
+        elif cache_implementation not in (None, "dynamic"):
+            raise ValueError(f"cache_implementation={cache_implementation!r}: SLIP supports 'static' and 'dynamic'")
+        # the model builds its caches itself, and transformers rejects a cache_implementation next to a given cache
+        model_default, self.generation_config.cache_implementation = self.generation_config.cache_implementation, None
+        try:
+            return super().generate(
+                input_ids=input_ids, attention_mask=attention_mask, sensor_tokens=sensor_tokens, **generate_kwargs
+            )
+        finally:
+            self.generation_config.cache_implementation = model_default
 
-    def _static_cache_for(self, prompt_length: int, generate_kwargs: dict[str, Any]) -> SlipStaticCache:
-        config = generate_kwargs.get("generation_config", self.generation_config)
+    def _static_cache_for(
+        self, prompt_length: int, config: GenerationConfig, generate_kwargs: dict[str, Any]
+    ) -> SlipStaticCache:
+        """The model's static cache, sized for the prompt plus the new tokens (rebuilt when that length changes)."""
         max_new_tokens = generate_kwargs.get("max_new_tokens", config.max_new_tokens)
-        max_length = prompt_length + max_new_tokens if max_new_tokens is not None else generate_kwargs.get(
-            "max_length", config.max_length
-        )
+        if max_new_tokens is not None:
+            max_length = prompt_length + max_new_tokens
+        else:
+            max_length = generate_kwargs.get("max_length", config.max_length)
+        if max_length is None:
+            raise ValueError("cache_implementation='static' needs max_new_tokens or max_length to size the cache")
         cache = getattr(self, "_static_cache", None)
         if cache is None or cache.max_length != max_length:
             cache = self._static_cache = SlipStaticCache.for_config(self.config, max_length)

@@ -5,7 +5,8 @@ cross-attention over the pooled sensor tokens. The layers are transformers' own 
 so that the encoder can run alone and the sensor context is an explicit argument (no state on the layers).
 
 The loop builds its own RoPE tables and masks, and keeps every layer's keys in a plain `DynamicCache` or a
-`SlipStaticCache` (no sliding eviction in either): the sliding window is applied by the mask. This keeps one code path for transformers 4.57 and 5.x.
+`SlipStaticCache` (no sliding eviction in either): the sliding window is applied by the mask. This keeps one code
+path for transformers 4.57 and 5.x.
 """
 
 import inspect

@@ -175,8 +175,9 @@ def test_push_dry_run_lists_the_files_offline(exported_folder: Path, monkeypatch
     args = ["push", str(exported_folder), "--repo-id", "me/slip-tiny", "--revision", "v1", "--private", "--dry-run"]
     assert cli.main(args) == 0
     output = capsys.readouterr().out
-    files = [path for path in exported_folder.iterdir() if path.is_file()]
-    assert f"Would upload {len(files)} files to me/slip-tiny@v1 (private)" in output
+    expected = {*DATA_FILES, *code_files(), "model.safetensors"}
+    assert {path.name for path in exported_folder.iterdir()} == expected
+    assert f"Would upload {len(expected)} files to me/slip-tiny@v1 (private)" in output
     assert all(path.name in output for path in exported_folder.iterdir())
 
 

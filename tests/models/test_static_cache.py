@@ -3,6 +3,7 @@
 import pytest
 import torch
 from torch._dynamo.testing import CompileCounter
+from transformers import GenerationConfig
 
 from slip_sensor import SlipForConditionalGeneration, SlipStaticCache
 
@@ -59,7 +60,8 @@ def test_decoding_step_is_one_graph_compiled_once(model_and_inputs):
     model, sensors, text = model_and_inputs
     steps = 6
     with torch.no_grad():
-        expected = model.generate(**sensors, **text, max_new_tokens=steps + 1, min_new_tokens=steps + 1, do_sample=False)
+        new_tokens = dict(max_new_tokens=steps + 1, min_new_tokens=steps + 1)
+        expected = model.generate(**sensors, **text, **new_tokens, do_sample=False)
         sensor_tokens = model.slip.sensor_model(**sensors).pooler_output
         cache = SlipStaticCache.for_config(model.config, text["input_ids"].shape[1] + steps + 1)
         ids, mask = text["input_ids"], text["attention_mask"]
@@ -83,3 +85,36 @@ def test_static_cache_too_short_is_a_clear_error(model_and_inputs):
     cache = SlipStaticCache.for_config(model.config, max_length=text["input_ids"].shape[1] - 1)
     with pytest.raises(ValueError, match="max_length"):
         model(**text, **sensors, cache=cache)
+
+
+def test_static_cache_from_the_generation_config(model_and_inputs):
+    model, sensors, _ = model_and_inputs
+    expected = model.generate(**sensors, max_new_tokens=5, do_sample=False)
+    config = GenerationConfig(cache_implementation="static", max_new_tokens=5, do_sample=False)
+    assert torch.equal(model.generate(**sensors, generation_config=config), expected)
+    assert model._static_cache.max_length == 6 and config.cache_implementation == "static"  # the caller's is intact
+    model.generation_config.cache_implementation = "static"
+    model._static_cache = None
+    assert torch.equal(model.generate(**sensors, max_new_tokens=5, do_sample=False), expected)
+    assert model._static_cache is not None
+
+
+def test_forward_with_sensors_and_a_static_cache_keeps_the_contrastive_outputs(model_and_inputs):
+    model, sensors, text = model_and_inputs
+    cache = SlipStaticCache.for_config(model.config, max_length=text["input_ids"].shape[1] + 4)
+    with torch.no_grad():
+        plain = model(**sensors, **text, return_logits=True)
+        cached = model(**sensors, **text, cache=cache, return_logits=True)
+    torch.testing.assert_close(cached.logits, plain.logits)
+    torch.testing.assert_close(cached.text_embeds, plain.text_embeds)
+
+
+def test_static_cache_errors_name_the_problem(model_and_inputs):
+    model, sensors, _ = model_and_inputs
+    model.generation_config.max_length = None
+    with pytest.raises(ValueError, match="max_new_tokens or max_length"):
+        model.generate(**sensors, cache_implementation="static")
+    with pytest.raises(ValueError, match="'static' and 'dynamic'"):
+        model.generate(**sensors, max_new_tokens=2, cache_implementation="offloaded")
+    with pytest.raises(NotImplementedError, match="beam search"):
+        SlipStaticCache.for_config(model.config, 8).crop(4)
