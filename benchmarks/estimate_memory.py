@@ -81,7 +81,8 @@ def estimate(preset: str, name: str, gradient_checkpointing: bool, top: int) -> 
         if gradient_checkpointing:
             enable_activation_checkpointing(model)
         device = torch.device("cpu")
-        step, _, _, _ = make_step(name, model, dict(WORKLOADS[name]), device, torch.autocast("cpu", dtype=torch.bfloat16))
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16)
+        step, _, _, _ = make_step(name, model, dict(WORKLOADS[name]), device, autocast)
         step()  # creates AdamW's state
         # resident: every tensor alive between steps (weights, optimizer state, the input batch)
         with warnings.catch_warnings():  # isinstance on every object touches deprecated module attributes

@@ -6,10 +6,10 @@
 # Needs torch with CUDA and transformers (the package is installed from this checkout without dependencies, so it
 # runs offline). Writes OUT_DIR/<gpu>-<date>.jsonl, one JSON line per measurement:
 #   1. eager: train, train-long, embedding, captioning with the dynamic and the static cache;
-#   2. torch.compile: sensor tower compiled, static-cache decoding compiled with CUDA graphs;
+#   2. torch.compile: every layer compiled, static-cache decoding compiled with CUDA graphs;
 #   3. activation checkpointing: the two train workloads (memory against speed);
 #   4. the processor (raw arrays -> tensors).
-# About 6-8 minutes on one H100 or H200, most of it compilation.
+# Not yet run on a GPU: give the device call its full 10 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out_dir="${1:-benchmarks/results}"

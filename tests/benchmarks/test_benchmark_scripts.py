@@ -17,7 +17,9 @@ def run_script(name: str, *args: str) -> list[dict]:
 
 
 def test_bench_model_cpu_prints_one_line_per_workload():
-    records = run_script("bench_model.py", "--preset", "slip-tiny", "--device", "cpu", "--warmup", "1", "--repeats", "2")
+    records = run_script(
+        "bench_model.py", "--preset", "slip-tiny", "--device", "cpu", "--warmup", "1", "--repeats", "2"
+    )
     assert [(r["workload"], r.get("cache")) for r in records] == [
         ("train", None), ("train-long", None), ("embedding", None), ("captioning", "dynamic"), ("captioning", "static")
     ]
