@@ -105,14 +105,14 @@ def enable_activation_checkpointing(model) -> None:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
-REPEATED_LAYERS = (SlipSensorEncoderLayer, SlipAttentionPooler, Gemma3DecoderLayer, SlipCrossAttentionBlock)
+COMPILED_REGIONS = (SlipSensorEncoderLayer, SlipAttentionPooler, Gemma3DecoderLayer, SlipCrossAttentionBlock)
 
 
 def compile_layers(model) -> None:
-    """Regional compilation: each kind of repeated layer is compiled once and reused (short compile times), while the
-    code between layers (masks, RoPE tables, the check that lets SDPA drop the sensor mask) stays eager."""
+    """Regional compilation: each kind of layer (and the pooler) is compiled once and reused (short compile times),
+    while the code between layers (masks, RoPE tables, the check that lets SDPA drop the sensor mask) stays eager."""
     for module in model.modules():
-        if isinstance(module, REPEATED_LAYERS):
+        if isinstance(module, COMPILED_REGIONS):
             module.compile()
 
 

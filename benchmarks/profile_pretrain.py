@@ -23,6 +23,7 @@ from torch.profiler import ProfilerActivity, profile
 from transformers import TrainerCallback
 
 from slip_sensor.data import build_corpus
+from slip_sensor.demo import DEMO_SOURCES, add_arguments, pretraining_arguments
 from slip_sensor.training import pretrain
 
 
@@ -64,8 +65,10 @@ def time_dataloader(trainer, batches: int) -> list[float]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus-size", type=int, default=3000)
-    parser.add_argument("--batch-size", type=int, default=32)
+    demo = argparse.ArgumentParser()
+    add_arguments(demo)  # `slip demo`'s defaults
+    parser.add_argument("--corpus-size", type=int, default=demo.get_default("corpus_size"))
+    parser.add_argument("--batch-size", type=int, default=demo.get_default("batch_size"))
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--warmup-steps", type=int, default=5, help="steps left out of the medians")
     parser.add_argument("--profile-steps", type=int, default=3)
@@ -76,17 +79,13 @@ def main(argv=None) -> None:
         out = Path(args.out or temporary)
         corpus = out / "corpus"
         if not (corpus / "corpus_info.json").exists():
-            build_corpus(str(corpus), n=args.corpus_size, seed=0, workers=2)
+            build_corpus(str(corpus), n=args.corpus_size, seed=0, sources=DEMO_SOURCES, workers=2)
         timer = StepTimer(profile_from=args.warmup_steps, profile_steps=args.profile_steps)
-        trainer = pretrain.main(
-            [
-                "--preset", "slip-tiny", "--corpus", str(corpus), "--output-dir", str(out / "model"),
-                "--max-steps", str(args.steps), "--per-device-train-batch-size", str(args.batch_size),
-                "--learning-rate", "2e-3", "--logging-steps", "20", "--save-strategy", "no", "--report-to", "none",
-                "--use-cpu", "true", "--disable-tqdm", "true",
-            ],
-            callbacks=[timer],
+        demo_flags = pretraining_arguments(
+            corpus, out / "model", args.steps, args.batch_size, demo.get_default("learning_rate"), seed=0
         )
+        # the last occurrence of a flag wins: no checkpoint and no progress bar inside the timed run
+        trainer = pretrain.main([*demo_flags, "--save-strategy", "no", "--disable-tqdm", "true"], callbacks=[timer])
         loader = time_dataloader(trainer, args.steps)
 
     # the profiled steps are slower (profiler overhead) and stay out of the medians

@@ -20,6 +20,23 @@ from pathlib import Path
 HELP = "Run the main job: build a corpus, pretrain slip-tiny, evaluate, export a Hub folder, caption a real sample."
 
 
+DEMO_SOURCES = ("synthetic", "physio", "aeon")
+
+
+def pretraining_arguments(
+    corpus_dir: Path, model_dir: Path, max_steps: int, batch_size: int, learning_rate: float, seed: int
+) -> list[str]:
+    """`training/pretrain.py` flags of the main job's pretraining (slip-tiny on the CPU)."""
+    return [
+        "--preset", "slip-tiny", "--corpus", str(corpus_dir), "--output-dir", str(model_dir),
+        "--max-steps", str(max_steps), "--per-device-train-batch-size", str(batch_size),
+        "--learning-rate", str(learning_rate), "--warmup-steps", "0.05",
+        "--logging-steps", str(min(20, max_steps)),
+        "--save-steps", str(max_steps), "--save-total-limit", "1", "--seed", str(seed),
+        "--use-cpu", "true", "--disable-tqdm", "false",
+    ]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
     parser.add_argument("--corpus-size", type=int, default=3000, help="corpus rows to build (default: 3000)")
@@ -92,19 +109,14 @@ def run(args: argparse.Namespace) -> int:
     stages.next(f"Building a corpus of {args.corpus_size} sensor-caption pairs")
     corpus_dir = out / "corpus"
     if not (corpus_dir / "corpus_info.json").exists():
-        summary = build_corpus(corpus_dir, n=args.corpus_size, seed=args.seed, sources=["synthetic", "physio", "aeon"])
+        summary = build_corpus(corpus_dir, n=args.corpus_size, seed=args.seed, sources=DEMO_SOURCES)
         print(f"  {summary.rows} rows {summary.rows_per_source} in {summary.seconds:.1f} s")
 
     stages.next(f"Pretraining slip-tiny for {args.max_steps} steps (batch {args.batch_size})")
     model_dir = out / "model"
-    trainer = pretrain.main([
-        "--preset", "slip-tiny", "--corpus", str(corpus_dir), "--output-dir", str(model_dir),
-        "--max-steps", str(args.max_steps), "--per-device-train-batch-size", str(args.batch_size),
-        "--learning-rate", str(args.learning_rate), "--warmup-steps", "0.05",
-        "--logging-steps", str(min(20, args.max_steps)),
-        "--save-steps", str(args.max_steps), "--save-total-limit", "1", "--seed", str(args.seed),
-        "--use-cpu", "true", "--disable-tqdm", "false",
-    ])
+    trainer = pretrain.main(
+        pretraining_arguments(corpus_dir, model_dir, args.max_steps, args.batch_size, args.learning_rate, args.seed)
+    )
     logs = [entry for entry in trainer.state.log_history if "loss" in entry]
 
     stages.next("Evaluating on BasicMotions (linear probe, zero-shot, baselines)")
