@@ -22,6 +22,9 @@ PATCH_SIZE_BANDS: tuple[tuple[str, float, tuple[int, ...]], ...] = (
 )
 ALL_PATCH_SIZES: tuple[int, ...] = tuple(sorted({ps for _, _, sizes in PATCH_SIZE_BANDS for ps in sizes}))
 NORMALIZATION_TYPES = ("mean_abs", "none")
+# Default memory bound on the tokens (channels x patches) of one sample: four times the largest pretraining sample
+# (6 channels x 384 patches), e.g. 24 channels of 384 patches or 96 channels of 96 patches.
+DEFAULT_MAX_TOKENS_PER_SAMPLE = 6 * 384 * 4
 
 
 def patch_size_band(sampling_rate: float | None) -> tuple[int, ...]:
@@ -49,6 +52,11 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
     5. the series is left-padded to a multiple of the patch size ps (value 0, mask False, time 0) and cut into
        `P = ceil(L / ps)` patches `[channels, P, ps]`.
 
+    Any number of channels is accepted (the sensor encoder attends over all patch tokens of all channels, with 2D
+    RoPE, so it has no channel limit); the only refusal is a memory bound: a sample with more than
+    `max_tokens_per_sample` tokens (channels x patches, after the `max_patches` truncation below) raises a
+    `ValueError`.
+
     The batch is collated into dense arrays `[B, V*, P*, ps_max]` (V* = most channels, P* = most patches,
     ps_max = largest patch size of the batch): sample i's patches `[V_i, P_i, ps_i]` are written to
     `[i, :V_i, P* - P_i:, :ps_i]`, i.e. patches are left-padded, missing channels are appended after the real ones,
@@ -74,9 +82,17 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
         token_budget (`int`, *optional*, defaults to 300):
             Target number of tokens (channels x patches) per sample for the automatic patch size.
         max_channels (`int`, *optional*, defaults to 6):
-            Most channels a sample may have; more raise a `ValueError`.
+            Pretraining channel-subset size: the pretraining data pipeline keeps a random `max_channels` channels
+            per sample and epoch (`slip_sensor.training.collator.sample_channels`). It does not limit the channels
+            the feature extractor accepts (see `max_tokens_per_sample`).
         max_patches (`int`, *optional*, defaults to 384):
             Most patches per channel; longer series are truncated with a warning (see the rule above).
+        max_tokens_per_sample (`int`, *optional*, defaults to 9216):
+            Memory bound on one sample's tokens, channels x patches (patches counted after the `max_patches`
+            truncation); a larger sample raises a `ValueError`. The default is 4 x 6 x 384, four times the largest
+            pretraining sample. Raise it (`SlipFeatureExtractor(max_tokens_per_sample=...)`, or set the attribute on
+            a loaded processor's `feature_extractor`) when memory allows; it is saved with the processor config
+            (configs saved before it existed load with the default).
         normalization_eps (`float`, *optional*, defaults to 1e-6):
             Added to the mean absolute value before dividing.
     """
@@ -90,6 +106,7 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
         max_channels: int = 6,
         max_patches: int = 384,
         normalization_eps: float = 1e-6,
+        max_tokens_per_sample: int = DEFAULT_MAX_TOKENS_PER_SAMPLE,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -99,6 +116,7 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
             ("token_budget", token_budget),
             ("max_channels", max_channels),
             ("max_patches", max_patches),
+            ("max_tokens_per_sample", max_tokens_per_sample),
         ):
             if not _is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -107,6 +125,7 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
         self.max_channels = int(max_channels)
         self.max_patches = int(max_patches)
         self.normalization_eps = float(normalization_eps)
+        self.max_tokens_per_sample = int(max_tokens_per_sample)
 
     def __call__(
         self,
@@ -121,8 +140,8 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
         Args:
             sensors (`np.ndarray`, `torch.Tensor` or `list`):
                 One sample `[time]` or `[channels, time]`, a batch `[B, channels, time]`, or a list of samples
-                (lengths and channel counts may differ). A flat list of numbers is one univariate sample; any other
-                list is a batch. NaN marks a missing value.
+                (lengths and channel counts may differ; any channel count within `max_tokens_per_sample`). A flat
+                list of numbers is one univariate sample; any other list is a batch. NaN marks a missing value.
             sampling_rate (`float` or `list`, *optional*):
                 Sampling rate in Hz, for all samples or one per sample (`None` = unknown). Only used to choose the
                 patch size.
@@ -153,8 +172,10 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
                 size = chosen_sizes[key]
             patch_sizes.append(size)
         num_patches = [-(-values.shape[1] // size) for values, size in zip(samples, patch_sizes)]
+        kept_patches = [min(count, self.max_patches) for count in num_patches]
+        self._check_token_bound(samples, patch_sizes, kept_patches)
         self._warn_truncation(samples, patch_sizes, num_patches)
-        num_patches = [min(count, self.max_patches) for count in num_patches]
+        num_patches = kept_patches
 
         # Samples sharing (channels, length, patch size) are normalised and patchified together: a uniform batch
         # costs a handful of numpy calls instead of a handful per sample.
@@ -227,11 +248,6 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
             raise ValueError(f"Sample {index} is empty: it has no channels (shape {array.shape})")
         if length == 0:
             raise ValueError(f"Sample {index} has zero-length channels (shape {array.shape})")
-        if num_channels > self.max_channels:
-            raise ValueError(
-                f"Sample {index} has {num_channels} channels, more than max_channels={self.max_channels}; "
-                "select or merge channels first"
-            )
         with np.errstate(over="ignore"):  # float64 beyond the float32 range becomes inf, rejected just below
             array = array.astype(np.float32, copy=False)
         if np.isinf(array).any():
@@ -290,6 +306,21 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
             # The float32 sum overflowed (values near the float32 limit): redo the mean in float64.
             scale = (absolute.astype(np.float64).sum(axis=-1, keepdims=True) / count).astype(np.float32)
         return scale + np.float32(self.normalization_eps)
+
+    def _check_token_bound(self, samples: list[np.ndarray], patch_sizes: list[int], num_patches: list[int]) -> None:
+        """Refuses the first sample whose channels x patches exceed `max_tokens_per_sample` (before any big
+        allocation)."""
+        bound = self.max_tokens_per_sample
+        for index, (values, size, count) in enumerate(zip(samples, patch_sizes, num_patches)):
+            num_channels = values.shape[0]
+            if num_channels * count > bound:
+                raise ValueError(
+                    f"Sample {index} has {num_channels} channels x {count} patches (patch size {size}) = "
+                    f"{num_channels * count} tokens, more than max_tokens_per_sample={bound}. If memory allows, "
+                    "raise the bound (SlipFeatureExtractor(max_tokens_per_sample=...), or set "
+                    "processor.feature_extractor.max_tokens_per_sample); otherwise select channels, downsample, or "
+                    "pass a larger patch_size"
+                )
 
     def _warn_truncation(self, samples: list[np.ndarray], patch_sizes: list[int], num_patches: list[int]) -> None:
         truncated = [

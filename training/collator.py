@@ -4,8 +4,9 @@ Rows follow the corpus schema (`slip_sensor.data.corpus`): `sensor` `[time][chan
 `patch_size`, and caption columns. Sensors may differ in length, channel count and sampling rate in one batch; the
 processor pads them and picks each sample's patch size.
 
-Random per-sample choices (which caption, which augmentation) are drawn by the dataset with an `rng` seeded by the
-sample's index and epoch (`epoch_dataset.EpochSeededDataset`), so a resumed run repeats them exactly.
+Random per-sample choices (which caption, which channels, which augmentation) are drawn by the dataset with an `rng`
+seeded by the sample's index and epoch (`epoch_dataset.EpochSeededDataset`), so a resumed run repeats them exactly.
+The collators keep every channel of a row unless a channel draw (`sample_channels`) is stored in `row["channels"]`.
 """
 
 import random
@@ -17,10 +18,28 @@ import torch
 CAPTION_COLUMNS = ("caption", "caption_statistical", "caption_structural", "caption_semantic", "paraphrases")
 
 
-def _sensor(row: dict, max_channels: int) -> np.ndarray:
-    """`[channels, time]` float32 from a row's `[time][channel]` sensor, keeping the first `max_channels` channels
-    (the ones corpus captions describe)."""
-    return np.asarray(row["sensor"], dtype=np.float32).T[:max_channels]
+def _num_channels(sensor) -> int:
+    """Channel count of a `[time][channel]` sensor (a nested list or an array), without converting a list."""
+    shape = getattr(sensor, "shape", None)
+    if shape is not None:
+        return int(shape[-1]) if len(shape) == 2 else 1
+    return len(sensor[0]) if len(sensor) and isinstance(sensor[0], (list, tuple)) else 1
+
+
+def _sensor(row: dict) -> np.ndarray:
+    """`[channels, time]` float32 from a row's `[time][channel]` sensor: the channels drawn into `row["channels"]`
+    (see `sample_channels`), in that order, or all channels when no draw is present."""
+    sensor = np.asarray(row["sensor"], dtype=np.float32)
+    sensor = sensor[:, None] if sensor.ndim == 1 else sensor
+    channels = row.get("channels")
+    if channels is None:
+        return sensor.T
+    channels = np.asarray(channels, dtype=np.int64)
+    if channels.ndim != 1 or not len(channels) or channels.min() < 0 or channels.max() >= sensor.shape[1]:
+        raise ValueError(
+            f"Row {row.get('id', '?')}: channels {channels.tolist()} do not index its {sensor.shape[1]} channels"
+        )
+    return sensor[:, channels].T
 
 
 def _patch_sizes(rows: Sequence[dict]) -> list[int | None]:
@@ -45,9 +64,31 @@ def sample_caption(row: dict, rng: random.Random) -> dict:
     return row
 
 
+def sample_channels(row: dict, rng: random.Random, max_channels: int) -> dict:
+    """Sets `row["channels"]` to the indices of the channels the collators keep (one draw per sample and epoch, as
+    `sample_caption`): a uniform random subset of `max_channels` channels when the row has more, all of them
+    otherwise; always sorted, so the kept channels stay in their original order.
+
+    Pretraining keeps a random `max_channels` (the feature extractor's `max_channels`) per sample, as the paper's
+    authors do; evaluation and fine-tuning keep all channels (no draw). Captions are written for the whole row and
+    may name channels, so a caption describing a dropped channel becomes partially unobservable for that epoch; the
+    authors accept this. Use it as an `EpochSeededDataset` transform, e.g. composed after `sample_caption` with
+    `epoch_dataset.ComposedTransform(sample_caption, functools.partial(sample_channels, max_channels=6))`.
+    """
+    if not isinstance(max_channels, int) or isinstance(max_channels, bool) or max_channels < 1:
+        raise ValueError(f"max_channels must be a positive integer, got {max_channels!r}")
+    num_channels = _num_channels(row["sensor"])
+    if num_channels <= max_channels:
+        row["channels"] = list(range(num_channels))
+    else:
+        row["channels"] = sorted(rng.sample(range(num_channels), max_channels))
+    return row
+
+
 class SlipPretrainingCollator:
     """Rows with a chosen caption in `text` (see `sample_caption`) → processor outputs; captions end with EOS (so
-    generation learns to stop) and labels ignore pads and BOS."""
+    generation learns to stop) and labels ignore pads and BOS. Each row keeps the channels drawn into
+    `row["channels"]` (see `sample_channels`), or all its channels when there is no draw."""
 
     def __init__(self, processor):
         self.processor = processor
@@ -55,7 +96,7 @@ class SlipPretrainingCollator:
     def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
         return dict(
             self.processor(
-                sensors=[_sensor(row, self.processor.feature_extractor.max_channels) for row in rows],
+                sensors=[_sensor(row) for row in rows],
                 text=[row["text"] for row in rows],
                 sampling_rate=[row.get("sampling_rate") for row in rows],
                 patch_size=_patch_sizes(rows),
@@ -111,7 +152,8 @@ class SlipInstructionCollator:
     """Supervised fine-tuning rows (`prompt`, `answer`) with their sensor: the model reads BOS + prompt + " " + answer
     + EOS and the loss covers the answer and EOS only (prompt, BOS and pads are -100). Prompt and answer are tokenised
     separately, so the boundary is exact whatever the tokenizer merges. Rows carrying a drawn `augmentation` (see
-    `SensorAugmentation.draw`) are augmented."""
+    `SensorAugmentation.draw`) are augmented. All channels are kept unless a channel draw is present in
+    `row["channels"]` (see `sample_channels`)."""
 
     def __init__(self, processor, max_text_length: int = 512):
         self.processor = processor
@@ -119,8 +161,7 @@ class SlipInstructionCollator:
 
     def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
         tokenizer = self.processor.tokenizer
-        max_channels = self.processor.feature_extractor.max_channels
-        sensors = [_flip_if_drawn(_sensor(row, max_channels), row) for row in rows]
+        sensors = [_flip_if_drawn(_sensor(row), row) for row in rows]
         batch = dict(
             self.processor(
                 sensors=sensors,

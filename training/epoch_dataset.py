@@ -1,10 +1,10 @@
 """Per-sample random choices that survive interruption: an RNG seeded by (seed, epoch, index).
 
-Random draws made while batches are assembled (which caption level or paraphrase, which augmentation) cannot use a
-global RNG if a resumed run is to repeat the uninterrupted one: batches are fetched ahead of the step that uses them,
-so the Trainer restores its saved RNG state only after the first resumed batch has been drawn. Seeding each sample's
-draws from its index and the epoch makes them independent of how far the loader ran ahead, of the process that reads
-the row, and of restarts.
+Random draws made while batches are assembled (which caption level or paraphrase, which channels, which augmentation)
+cannot use a global RNG if a resumed run is to repeat the uninterrupted one: batches are fetched ahead of the step that
+uses them, so the Trainer restores its saved RNG state only after the first resumed batch has been drawn. Seeding each
+sample's draws from its index and the epoch makes them independent of how far the loader ran ahead, of the process
+that reads the row, and of restarts.
 """
 
 import random
@@ -32,6 +32,19 @@ class EpochSeededDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         rng = random.Random(f"{self.seed}:{self.epoch}:{index}")
         return self.transform(dict(self.dataset[index]), rng)
+
+
+class ComposedTransform:
+    """`transform(row, rng)` applying `transforms` in order with the same `rng` (e.g. a caption draw, then a channel
+    draw); picklable, for data-loader worker processes, when its parts are (module-level functions, `partial`s)."""
+
+    def __init__(self, *transforms: Callable[[dict, random.Random], dict]):
+        self.transforms = transforms
+
+    def __call__(self, row: dict, rng: random.Random) -> dict:
+        for transform in self.transforms:
+            row = transform(row, rng)
+        return row
 
 
 class EpochCallback(TrainerCallback):

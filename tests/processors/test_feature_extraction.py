@@ -375,27 +375,81 @@ def test_no_warning_without_truncation(feature_extractor):
         feature_extractor([np.ones((6, 49_152)), np.ones(3)], sampling_rate=[10_000.0, 0.001], return_tensors="np")
 
 
-def test_channel_cap(feature_extractor):
-    feature_extractor(np.ones((6, 10)), return_tensors="np")
-    with pytest.raises(ValueError, match=r"Sample 1 has 7 channels, more than max_channels=6"):
-        feature_extractor([np.ones((2, 10)), np.ones((7, 10))])
-    wide = SlipFeatureExtractor(max_channels=64)
-    features = wide(np.ones((64, 1000)), sampling_rate=50.0, return_tensors="np")
-    assert features["sensor_values"].shape[1] == 64
-    assert features["patch_size"][0] == wide.get_patch_size(64, 1000, sampling_rate=50.0)
+def test_any_channel_count_is_accepted(feature_extractor):
+    """More channels than max_channels (the pretraining subset size) are all kept, in order, each normalised on its
+    own: JapaneseVowels-like 12 channels next to a 2-channel sample."""
+    assert feature_extractor.max_channels == 6
+    rng = np.random.default_rng(12)
+    wide = rng.standard_normal((12, 29)) * np.arange(1, 13)[:, None]  # a different scale per channel
+    narrow = rng.standard_normal((2, 29))
+    features = feature_extractor([narrow, wide], sampling_rate=10.0, return_tensors="np")
+    assert features["sensor_values"].shape[:2] == (2, 12)
+    assert features["sensor_mask"][1].any(axis=(1, 2)).all()  # all 12 channel rows of the wide sample are real
+    assert not features["sensor_mask"][0, 2:].any()  # the narrow sample's rows 2..11 are padding
+    assert_matches_naive(features, [narrow, wide], features["patch_size"].tolist())
+    ps = features["patch_size"][1]
+    assert ps == feature_extractor.get_patch_size(12, 29, sampling_rate=10.0)
+    pad = -29 % ps
+    flat = features["sensor_values"][1].reshape(12, -1)[:, -(29 + pad) :][:, pad:]
+    np.testing.assert_allclose(flat, wide / np.abs(wide.astype(np.float32)).mean(axis=1, keepdims=True), rtol=1e-5)
+    many = feature_extractor(np.ones((64, 1000)), sampling_rate=50.0, return_tensors="np")
+    assert many["sensor_values"].shape[1] == 64 and many["sensor_mask"].any(axis=(2, 3)).all()
+    assert many["patch_size"][0] == feature_extractor.get_patch_size(64, 1000, sampling_rate=50.0)
+
+
+def test_token_bound_refuses_oversized_samples():
+    feature_extractor = SlipFeatureExtractor(max_tokens_per_sample=100)
+    # 10 channels x 10 patches = 100 tokens: exactly at the bound, accepted
+    features = feature_extractor(np.ones((10, 40)), patch_size=4, return_tensors="np")
+    assert features["sensor_values"].shape[:3] == (1, 10, 10)
+    message = (
+        r"Sample 1 has 11 channels x 10 patches \(patch size 4\) = 110 tokens, more than "
+        r"max_tokens_per_sample=100\. If memory allows, raise the bound \(SlipFeatureExtractor\(max_tokens_per_sample="
+    )
+    with pytest.raises(ValueError, match=message):
+        feature_extractor([np.ones((2, 40)), np.ones((11, 40))], patch_size=4)
+    # the count is of the patches kept after the max_patches truncation
+    truncating = SlipFeatureExtractor(max_patches=5, max_tokens_per_sample=50)
+    with pytest.warns(UserWarning, match="max_patches=5"):
+        features = truncating(np.ones((10, 400)), patch_size=4, return_tensors="np")
+    assert features["sensor_values"].shape[:3] == (1, 10, 5)
+    with pytest.raises(ValueError, match=r"11 channels x 5 patches .* = 55 tokens, more than max_tokens_per_sample=50"):
+        truncating(np.ones((11, 400)), patch_size=4)
+
+
+def test_default_token_bound(feature_extractor):
+    assert feature_extractor.max_tokens_per_sample == 6 * 384 * 4
+    features = feature_extractor(np.ones((24, 384)), patch_size=1, return_tensors="np")  # 24 x 384 = 9216 tokens
+    assert features["sensor_values"].shape[:3] == (1, 24, 384)
+    with pytest.raises(ValueError, match=r"25 channels x 384 patches .* = 9600 tokens, .*max_tokens_per_sample=9216"):
+        feature_extractor(np.ones((25, 384)), patch_size=1)
 
 
 def test_save_and_load_round_trip(tmp_path):
-    feature_extractor = SlipFeatureExtractor(normalization="none", token_budget=128, max_channels=9, max_patches=100)
+    feature_extractor = SlipFeatureExtractor(
+        normalization="none", token_budget=128, max_channels=9, max_patches=100, max_tokens_per_sample=1234
+    )
     feature_extractor.save_pretrained(tmp_path)
     config = json.loads((tmp_path / "preprocessor_config.json").read_text())
     assert config["feature_extractor_type"] == "SlipFeatureExtractor" and config["token_budget"] == 128
+    assert config["max_tokens_per_sample"] == 1234
     loaded = SlipFeatureExtractor.from_pretrained(tmp_path)
-    assert loaded.to_dict() == feature_extractor.to_dict()
+    assert loaded.to_dict() == feature_extractor.to_dict() and loaded.max_tokens_per_sample == 1234
     x = [np.random.default_rng(8).standard_normal((9, 700))]
     expected, got = feature_extractor(x, return_tensors="np"), loaded(x, return_tensors="np")
     for key in expected:
         np.testing.assert_array_equal(got[key], expected[key])
+
+
+def test_config_saved_before_the_token_bound_loads_with_the_default(tmp_path):
+    SlipFeatureExtractor(max_channels=6, max_tokens_per_sample=77).save_pretrained(tmp_path)
+    path = tmp_path / "preprocessor_config.json"
+    config = json.loads(path.read_text())
+    del config["max_tokens_per_sample"]
+    path.write_text(json.dumps(config))
+    loaded = SlipFeatureExtractor.from_pretrained(tmp_path)
+    assert loaded.max_tokens_per_sample == 6 * 384 * 4 and loaded.max_channels == 6
+    assert loaded(np.ones((12, 50)), return_tensors="np")["sensor_values"].shape[1] == 12
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -462,6 +516,8 @@ def test_bad_input_raises_value_error(feature_extractor, sensors, kwargs, messag
         ({"max_channels": 0}, "max_channels must be a positive integer"),
         ({"max_patches": 2.5}, "max_patches must be a positive integer"),
         ({"token_budget": -1}, "token_budget must be a positive integer"),
+        ({"max_tokens_per_sample": 0}, "max_tokens_per_sample must be a positive integer"),
+        ({"max_tokens_per_sample": 9216.0}, "max_tokens_per_sample must be a positive integer"),
     ],
 )
 def test_bad_config_raises_value_error(kwargs, message):
@@ -493,7 +549,7 @@ def fuzz_case(draw):
     samples = []
     for _ in range(draw(st.integers(1, 4))):
         if well_formed:
-            shape = (draw(st.integers(1, 6)), draw(st.integers(1, 300)))[-draw(st.integers(1, 2)) :]
+            shape = (draw(st.integers(1, 14)), draw(st.integers(1, 300)))[-draw(st.integers(1, 2)) :]
         else:
             shape = tuple(draw(st.integers(0, 8)) for _ in range(draw(st.integers(0, 3)))) + (
                 draw(st.integers(0, 300)),

@@ -140,6 +140,27 @@ def test_sensors_and_text_in_one_batch_feature(processor):
         assert torch.equal(batch[key], alone[key])
 
 
+def test_twelve_channel_sample_keeps_twelve_channel_rows(processor):
+    """More channels than `max_channels` (6, the pretraining subset size) pass through: JapaneseVowels has 12."""
+    rng = np.random.default_rng(3)
+    wide = rng.standard_normal((12, 26)).astype(np.float32) * np.arange(1, 13, dtype=np.float32)[:, None]
+    batch = processor(sensors=[wide, sensors(1)[0]], text=TEXTS[:2], sampling_rate=10.0)
+    assert processor.feature_extractor.max_channels == 6
+    assert batch["sensor_values"].shape[:2] == (2, 12)
+    assert batch["sensor_mask"][0].any(dim=(1, 2)).all()  # each of the 12 rows holds observed values
+    ps = int(batch["patch_size"][0])
+    values = batch["sensor_values"][0].reshape(12, -1)[:, -26:].numpy()  # left-padded: the series is at the end
+    np.testing.assert_allclose(values, wide / np.abs(wide).mean(axis=1, keepdims=True), rtol=1e-5)
+    assert ps == processor.feature_extractor.get_patch_size(12, 26, sampling_rate=10.0)
+
+
+def test_sample_over_the_token_bound_raises(tiny_tokenizer):
+    processor = SlipProcessor(SlipFeatureExtractor(max_tokens_per_sample=60), tiny_tokenizer)
+    assert processor(sensors=np.ones((12, 20)), patch_size=4)["sensor_values"].shape[1] == 12  # 12 x 5 = 60 tokens
+    with pytest.raises(ValueError, match=r"Sample 0 has 13 channels x 5 patches .* max_tokens_per_sample=60"):
+        processor(sensors=np.ones((13, 20)), text="Flat.", patch_size=4)
+
+
 def test_sensor_only_and_text_only(processor):
     only_sensors = processor(sensors=sensors(2), patch_size=[4, 8])
     assert set(only_sensors) == {"sensor_values", "sensor_mask", "sensor_time", "patch_size"}
@@ -170,7 +191,9 @@ def test_bad_calls_raise_value_error(processor, kwargs, message):
 
 
 def test_save_and_load_round_trip(tiny_tokenizer, tmp_path):
-    feature_extractor = SlipFeatureExtractor(token_budget=120, max_channels=4, max_patches=64)
+    feature_extractor = SlipFeatureExtractor(
+        token_budget=120, max_channels=4, max_patches=64, max_tokens_per_sample=500
+    )
     processor = SlipProcessor(feature_extractor, tiny_tokenizer, max_text_length=24)
     with no_warnings():
         processor.save_pretrained(tmp_path)
@@ -180,8 +203,10 @@ def test_save_and_load_round_trip(tiny_tokenizer, tmp_path):
     # transformers 5 nests the feature extractor in processor_config.json; 4.57 writes preprocessor_config.json
     nested = config.get("feature_extractor") or json.loads((tmp_path / "preprocessor_config.json").read_text())
     assert nested["feature_extractor_type"] == "SlipFeatureExtractor" and nested["token_budget"] == 120
+    assert nested["max_tokens_per_sample"] == 500
     assert isinstance(loaded.feature_extractor, SlipFeatureExtractor)
     assert loaded.feature_extractor.to_dict() == feature_extractor.to_dict() and loaded.max_text_length == 24
+    assert loaded.feature_extractor.max_tokens_per_sample == 500
     assert loaded.tokenizer.padding_side == "left"
     assert loaded.tokenizer.get_vocab() == tiny_tokenizer.get_vocab()
     kwargs = dict(sensors=sensors(3), text=TEXTS, sampling_rate=10.0, append_eos=True, return_labels=True)
