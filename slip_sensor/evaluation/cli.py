@@ -1,10 +1,14 @@
 """`slip evaluate`: linear probe, zero-shot and baselines of a saved SLIP model; writes JSON, markdown and plots.
 
 Example: `slip evaluate --model runs/slip-base --tasks basicmotions --out results/slip-base.json --seeds 5`.
+`--tasks synthetic-attributes` adds the six held-out synthetic attribute tasks (`evaluation.synthetic_tasks`);
+`--tasks retrieval --corpus DIR` scores caption↔sensor retrieval on the corpus's validation split
+(`evaluation.retrieval`).
 The results-JSON schema is documented in `slip_sensor.evaluation.harness`.
 """
 
 import argparse
+import sys
 
 HELP = "Evaluate a SLIP model (linear probe, zero-shot, baselines) on labelled sensor datasets."
 
@@ -18,7 +22,22 @@ def _comma_list(value: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="directory written by save_pretrained (model + processor)")
-    parser.add_argument("--tasks", type=_comma_list, default=["basicmotions"], help="comma-separated dataset names")
+    parser.add_argument(
+        "--tasks",
+        type=_comma_list,
+        default=["basicmotions"],
+        help="comma-separated dataset names; synthetic-attributes (or synthetic-trend, synthetic-periodicity, "
+        "synthetic-noise, synthetic-spikes, synthetic-level-shift, synthetic-lead); retrieval (needs --corpus)",
+    )
+    parser.add_argument("--corpus", default=None, help="corpus directory or Hub id for the retrieval task")
+    parser.add_argument("--corpus-split", default="validation", help="held-out corpus split for retrieval")
+    parser.add_argument(
+        "--retrieval-text",
+        default="semantic+structural",
+        choices=["semantic+structural", "caption", "semantic", "structural", "statistical"],
+        help="caption text paired with each sensor sample for retrieval",
+    )
+    parser.add_argument("--retrieval-max-rows", type=int, default=None, help="use only the first N corpus rows")
     parser.add_argument("--out", default="results.json", help="results JSON; the .md table and plots go beside it")
     parser.add_argument("--seeds", type=int, default=5, help="linear-probe seeds (0..N-1)")
     parser.add_argument("--batch-size", type=int, default=32, help="samples per model forward pass")
@@ -28,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if "retrieval" in args.tasks and not args.corpus:
+        print("slip evaluate: error: --tasks retrieval needs --corpus PATH", file=sys.stderr)
+        return 2
     # imported here so that `slip evaluate --help` does not load torch and the model code
     from .harness import evaluate_model
     from .report import results_table
@@ -41,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         device=args.device,
         progress=not args.no_progress,
+        corpus=args.corpus,
+        retrieval_split=args.corpus_split,
+        retrieval_text=args.retrieval_text,
+        retrieval_max_rows=args.retrieval_max_rows,
     )
     print(results_table(results))
     print(f"results written to {args.out}")

@@ -5,25 +5,64 @@ def _pct(mean: float, std: float | None = None) -> str:
     return f"{100 * mean:.2f}" if std is None else f"{100 * mean:.2f} ± {100 * std:.2f}"
 
 
+def _chance(task: dict) -> float | None:
+    """1 / classes: stored since the `chance` key was added, derived from the dataset entry for older results."""
+    if "chance" in task["zero_shot"]:
+        return task["zero_shot"]["chance"]
+    classes = task.get("dataset", {}).get("num_classes")
+    return 1 / classes if classes else None
+
+
 def results_table(results: dict) -> str:
-    """A markdown table of the `tasks` of a results dict (schema in `harness`): accuracies and macro-F1 in %."""
+    """A markdown table of the `tasks` of a results dict (schema in `harness`): accuracies and macro-F1 in %, chance
+    (1 / classes) next to the zero-shot accuracy; then the synthetic-attribute summary and retrieval, when present."""
     seeds = next((t["linear_probe"]["seeds"] for t in results["tasks"].values()), [])
     lines = [
-        f"Linear probe: mean ± std over {len(seeds)} seeds; zero-shot: nearest class prototype.",
+        f"Linear probe: mean ± std over {len(seeds)} seeds; zero-shot: nearest class prototype; chance: 1 / classes.",
         "",
-        "| task | LP acc | LP macro-F1 | ZS acc | ZS macro-F1 | stat. features LP acc | random encoder LP acc |",
-        "|---|---|---|---|---|---|---|",
+        "| task | LP acc | LP macro-F1 | ZS acc | chance | ZS macro-F1 | stat. features LP acc "
+        "| random encoder LP acc |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, task in results["tasks"].items():
         lp, zs = task["linear_probe"], task["zero_shot"]
         stats, rand = task["baselines"]["statistical_features"], task["baselines"]["random_encoder"]
+        chance = _chance(task)
         cells = [
             _pct(lp["accuracy_mean"], lp["accuracy_std"]),
             _pct(lp["macro_f1_mean"], lp["macro_f1_std"]),
             _pct(zs["accuracy"]),
+            _pct(chance) if chance is not None else "–",
             _pct(zs["macro_f1"]),
             _pct(stats["accuracy_mean"], stats["accuracy_std"]),
             _pct(rand["accuracy_mean"], rand["accuracy_std"]),
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    synthetic = results.get("summary", {}).get("synthetic_attributes")
+    if synthetic:
+        count = len(synthetic.get("tasks", []))
+        lines += [
+            "",
+            f"Synthetic attributes ({count} task{'' if count == 1 else 's'}): mean zero-shot accuracy "
+            f"{_pct(synthetic['zero_shot_mean'])}% vs chance {_pct(synthetic['chance_mean'])}% "
+            f"({synthetic['ratio_to_chance']:.2f}x chance).",
+        ]
+    retrieval = results.get("retrieval")
+    if retrieval:
+        ks = retrieval["ks"]
+        lines += [
+            "",
+            f"Retrieval on {retrieval['corpus']} ({retrieval['split']}, {retrieval['num_pairs']} pairs, "
+            f"text: {retrieval['text']}); recall in %, chance R@k = k / pairs.",
+            "",
+            "| direction | " + " | ".join(f"R@{k}" for k in ks) + " | mean rank |",
+            "|---|" + "---|" * (len(ks) + 1),
+        ]
+        for direction in ("text_to_sensor", "sensor_to_text"):
+            metrics = retrieval[direction]
+            cells = [_pct(metrics[f"recall_at_{k}"]) for k in ks] + [f"{metrics['mean_rank']:.1f}"]
+            lines.append(f"| {direction.replace('_', ' ')} | " + " | ".join(cells) + " |")
+        chance = retrieval["chance_recall_at_k"]
+        mean_rank = (retrieval["num_pairs"] + 1) / 2  # of a random ranking
+        lines.append("| chance | " + " | ".join(_pct(chance[str(k)]) for k in ks) + f" | {mean_rank:.1f} |")
     return "\n".join(lines) + "\n"
