@@ -1,24 +1,11 @@
-"""SLIP losses: CLIP contrastive loss over the global batch, and a memory-lean caption cross-entropy."""
+"""SLIP's local losses: CLIP contrastive loss over the given logits, and a memory-lean caption cross-entropy.
+
+Both are local to the process: reductions over processes and accumulation steps belong to training
+(`slip_sensor.training.losses`)."""
 
 import torch
-import torch.distributed as dist
 from torch import nn
 from torch.utils.checkpoint import checkpoint
-
-
-def _distributed_world_size() -> int:
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-
-def gather_with_grad(features: torch.Tensor) -> torch.Tensor:
-    """Concatenates `[b, d]` features of every process into `[world * b, d]`, keeping the gradient path to each
-    process's own features (open_clip's gather-with-grad), so every process computes the global-batch loss.
-    Processes must hold equal batch sizes (the Trainer's distributed sampler pads to that)."""
-    if _distributed_world_size() == 1:
-        return features
-    import torch.distributed.nn.functional as dist_nn
-
-    return torch.cat(dist_nn.all_gather(features), dim=0)
 
 
 def contrastive_loss(logits_per_text: torch.Tensor) -> torch.Tensor:
@@ -44,10 +31,6 @@ def caption_cross_entropy(
     full `[B, T, vocab]` fp32 tensor never exists. Equals `cross_entropy(hidden @ lm_weight.T, labels)` on the
     shifted sequence. Under autocast the output embedding is cast once, not once per chunk.
 
-    Under torch.distributed the sum is divided by the labelled-token count of the whole global batch (times the world
-    size, which DDP's gradient averaging divides out again), so the loss is the global-batch token mean even when
-    processes hold different numbers of tokens.
-
     Args:
         hidden_states: `[B, T, H]` final (normed) decoder states.
         lm_weight: `[vocab, H]` output embedding.
@@ -68,10 +51,4 @@ def caption_cross_entropy(
             total = total + checkpoint(_chunk_cross_entropy_sum, *chunk, use_reentrant=False)
         else:
             total = total + _chunk_cross_entropy_sum(*chunk)
-    count = (targets != -100).sum()
-    world_size = _distributed_world_size()
-    if world_size > 1:
-        count = count.clone()
-        dist.all_reduce(count)
-        return total * world_size / count.clamp(min=1)
-    return total / count.clamp(min=1)
+    return total / (targets != -100).sum().clamp(min=1)

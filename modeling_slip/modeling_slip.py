@@ -16,7 +16,7 @@ from transformers.utils import ModelOutput
 from .attention_slip import SlipCrossAttentionBlock  # noqa: F401  (4.57 copies direct relative imports only)
 from .cache_slip import SlipStaticCache
 from .configuration_slip import SlipConfig
-from .loss_slip import caption_cross_entropy, contrastive_loss, gather_with_grad
+from .loss_slip import caption_cross_entropy, contrastive_loss
 from .sensor_encoder_slip import SlipAttentionPooler, SlipFlexPatchEmbedding, SlipRotary2D, SlipSensorEncoderLayer
 from .text_slip import SlipTextDecoder, SlipTextEncoder, SlipTextLayerInputs
 
@@ -55,11 +55,12 @@ class SlipOutput(ModelOutput):
     Args:
         loss (`torch.FloatTensor`, *optional*): weighted contrastive loss, when `return_loss`.
         contrastive_loss (`torch.FloatTensor`, *optional*): unweighted contrastive loss.
-        logits_per_sensor (`torch.FloatTensor` of shape `[N_sensor, N_text]`): scaled cosine similarities over the
-            global batch (all processes).
-        logits_per_text (`torch.FloatTensor` of shape `[N_text, N_sensor]`): the transpose.
+        logits_per_sensor (`torch.FloatTensor` of shape `[B, B]`): scaled cosine similarities of this batch's sensors
+            (rows) and texts (columns). Local to the process: training gathers other processes' embeddings itself.
+        logits_per_text (`torch.FloatTensor` of shape `[B, B]`): the transpose.
         sensor_embeds (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised sensor embeddings.
         text_embeds (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised text embeddings.
+        logit_scale (`torch.FloatTensor` of shape `[]`): the clamped, exponentiated scale of the logits.
         sensor_model_output ([`SlipSensorModelOutput`]): the sensor tower's output.
     """
 
@@ -69,6 +70,7 @@ class SlipOutput(ModelOutput):
     logits_per_text: torch.FloatTensor | None = None
     sensor_embeds: torch.FloatTensor | None = None
     text_embeds: torch.FloatTensor | None = None
+    logit_scale: torch.FloatTensor | None = None
     sensor_model_output: SlipSensorModelOutput | None = None
 
     def to_tuple(self) -> tuple[Any, ...]:
@@ -366,10 +368,13 @@ class SlipModel(SlipPreTrainedModel):
         """L2-normalised text embeddings `[B, projection_dim]` from the text encoder alone (differentiable)."""
         return self.text_embedding(self.encode_text(input_ids, attention_mask), attention_mask)
 
+    def scale(self) -> torch.Tensor:
+        """The clamped, exponentiated learnable logit scale (a scalar)."""
+        return self.logit_scale.clamp(max=self.config.logit_scale_max).exp()
+
     def contrastive_logits(self, sensor_embeds: torch.Tensor, text_embeds: torch.Tensor) -> torch.Tensor:
-        """`[N_text, N_sensor]` logits over the global batch, with the clamped learnable scale."""
-        logit_scale = self.logit_scale.clamp(max=self.config.logit_scale_max).exp()
-        return logit_scale * gather_with_grad(text_embeds) @ gather_with_grad(sensor_embeds).T
+        """`[N_text, N_sensor]` scaled cosine similarities of the given embeddings."""
+        return self.scale() * text_embeds @ sensor_embeds.T
 
     def forward(
         self,
@@ -406,6 +411,7 @@ class SlipModel(SlipPreTrainedModel):
             logits_per_text=logits_per_text,
             sensor_embeds=sensor_embeds,
             text_embeds=text_embeds,
+            logit_scale=self.scale(),
             sensor_model_output=sensor_outputs,
         )
         return output if return_dict else output.to_tuple()
@@ -514,6 +520,7 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
                 logits_per_text=logits_per_text,
                 sensor_embeds=sensor_embeds,
                 text_embeds=text_embeds,
+                logit_scale=self.slip.scale(),
             )
             if return_loss:
                 losses["contrastive"] = contrastive_loss(logits_per_text)

@@ -36,6 +36,15 @@ class DataArguments:
     group_by_shape: bool = field(
         default=True, metadata={"help": "Batch samples of similar channel and patch counts together (less padding)."}
     )
+    caption_mix: str = field(
+        default="all",
+        metadata={"help": "Texts paired with a sensor: 'all' (every caption level and paraphrase) or 'short' (the "
+                  "semantic and structural levels, alone or joined; no statistics)."},
+    )
+    oversample_labelled: int = field(
+        default=1,
+        metadata={"help": "Repeat each row of a labelled real dataset (source 'aeon/...') this many times per epoch."},
+    )
 
 
 def parse_arguments(dataclass_types: tuple, argv: list[str] | None, defaults: dict) -> tuple:
@@ -74,6 +83,7 @@ TRAINING_DEFAULTS = dict(
     remove_unused_columns=False,
     report_to="none",
     dataloader_num_workers=0,
+    average_tokens_across_devices=True,  # the caption loss is the token mean of the whole global batch
 )
 
 __all__ = ["DataArguments", "ModelArguments", "TRAINING_DEFAULTS", "TrainingArguments", "parse_arguments"]

@@ -1,4 +1,5 @@
-"""Two CPU processes with batch 4 each reproduce one process with batch 8: same losses, same gradients."""
+"""The training loss is a global-batch loss: 2 CPU processes × batch 4, and 2 accumulation steps × batch 4, train and
+log as one process with batch 8 (`distributed_step.py` runs one SGD step through `SlipTrainer`)."""
 
 import os
 import socket
@@ -6,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -18,19 +20,52 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
-def _run(command: list[str], tmp_path: Path) -> None:
+
+def _step(tmp_path: Path, name: str, *flags: str, processes: int = 1) -> dict[str, torch.Tensor]:
+    out = tmp_path / name
+    out.mkdir()
+    launcher = [sys.executable]
+    if processes > 1:
+        launcher += ["-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_port", str(free_port())]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([*launcher, str(SCRIPT), str(out), *flags], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return load_file(out / "step.safetensors")
 
 
-def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
-    single, double = tmp_path / "single", tmp_path / "double"
-    single.mkdir(), double.mkdir()
-    _run([sys.executable, str(SCRIPT), str(single)], tmp_path)
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port())]
-    _run([*torchrun, str(SCRIPT), str(double)], tmp_path)
-    one, two = load_file(single / "step.safetensors"), load_file(double / "step.safetensors")
-    assert one.keys() == two.keys() and len(one) > 10
-    for name in one:
-        torch.testing.assert_close(two[name], one[name], atol=1e-5, rtol=1e-4, msg=name)
+def _assert_same(actual: dict, expected: dict, prefix: str) -> None:
+    names = [name for name in expected if name.startswith(prefix)]
+    assert len(names) >= 4 and set(names) <= set(actual)
+    for name in names:
+        torch.testing.assert_close(actual[name], expected[name], atol=1e-5, rtol=1e-4, msg=name)
+
+
+@pytest.fixture(scope="module")
+def one_process_batch_8(tmp_path_factory):
+    return _step(tmp_path_factory.mktemp("single"), "single")
+
+
+def test_two_processes_train_and_log_as_one_process_with_the_global_batch(tmp_path, one_process_batch_8):
+    two = _step(tmp_path, "double", processes=2)
+    _assert_same(two, one_process_batch_8, "log.")
+    _assert_same(two, one_process_batch_8, "weight.")
+    logged = {name: float(two[f"log.{name}"]) for name in ("loss", "contrastive_loss", "caption_loss")}
+    assert logged["loss"] == pytest.approx(logged["contrastive_loss"] + logged["caption_loss"], rel=1e-4)
+
+
+def test_two_accumulation_steps_equal_one_batch_for_the_caption_loss(tmp_path):
+    whole = _step(tmp_path, "whole", "--contrastive-weight", "0")
+    accumulated = _step(tmp_path, "accumulated", "--accumulation", "2", "--contrastive-weight", "0")
+    _assert_same(accumulated, whole, "weight.")
+    for name in ("log.loss", "log.caption_loss"):
+        torch.testing.assert_close(accumulated[name], whole[name], atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_accumulated_contrastive_loss_is_a_mean_over_micro_batches_not_a_sum(tmp_path, one_process_batch_8):
+    accumulated = _step(tmp_path, "accumulated", "--accumulation", "2")
+    logged = {name: float(accumulated[f"log.{name}"]) for name in ("loss", "contrastive_loss", "caption_loss")}
+    assert logged["caption_loss"] == pytest.approx(float(one_process_batch_8["log.caption_loss"]), rel=1e-4)
+    # 4 negatives per micro-batch instead of 8: a smaller, but not a doubled, contrastive loss
+    assert logged["loss"] == pytest.approx(logged["contrastive_loss"] + logged["caption_loss"], rel=1e-4)
+    assert logged["contrastive_loss"] < float(one_process_batch_8["log.contrastive_loss"]) + 0.5
