@@ -97,7 +97,10 @@ class SlipPipeline(Pipeline):
         self, sensors: np.ndarray | torch.Tensor, sampling_rate: float | None, text: str | None = None
     ) -> dict[str, torch.Tensor]:
         """Runs the processor on one sample; floating tensors take the model's dtype."""
-        features = self.processor(sensors=[sensors], text=text, sampling_rate=sampling_rate, return_tensors="pt")
+        # a text here is a prompt that generation continues: no EOS
+        features = self.processor(
+            sensors=[sensors], text=text, sampling_rate=sampling_rate, append_eos=False, return_tensors="pt"
+        )
         return {
             key: value.to(self.model.dtype) if value.is_floating_point() else value for key, value in features.items()
         }

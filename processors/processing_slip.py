@@ -16,8 +16,11 @@ class SlipProcessor(ProcessorMixin):
     Constructs a SLIP processor: a [`SlipFeatureExtractor`] for the sensor series and a tokenizer (Gemma-3's, or one
     from `train_caption_tokenizer`) for the captions and prompts.
 
-    Text follows the reference: BOS-prefixed (by the tokenizer), no EOS unless `append_eos=True`, padded to the
-    longest text on the LEFT with the pad id, truncated to `max_text_length` tokens.
+    Text is BOS-prefixed (by the tokenizer), padded to the longest text on the LEFT with the pad id and truncated to
+    `max_text_length` tokens. Texts are captions by default: they end with EOS when `caption_eos` is set, so a text
+    embedded for retrieval or zero-shot is tokenised exactly as the captions the model was trained on, and the
+    embedding is read at the same position. Prompts to be continued by `generate` are passed with
+    `append_eos=False`.
 
     Args:
         feature_extractor ([`SlipFeatureExtractor`]):
@@ -26,6 +29,9 @@ class SlipProcessor(ProcessorMixin):
             Tokenizes `text`; it must prepend BOS itself (as Gemma's does).
         max_text_length (`int`, *optional*, defaults to 512):
             Default truncation length of the text, special tokens included (the paper caps text at 512 tokens).
+        caption_eos (`bool`, *optional*, defaults to `True`):
+            Whether captions end with EOS: the token policy of the model's training texts. Checkpoints converted from
+            the reference set it to `False` (the reference trained on captions without EOS).
     """
 
     # Read by transformers 4.57 (`attributes` + `*_class`; the Auto names make the constructor accept any feature
@@ -35,11 +41,14 @@ class SlipProcessor(ProcessorMixin):
     feature_extractor_class = "AutoFeatureExtractor"
     tokenizer_class = "AutoTokenizer"
 
-    def __init__(self, feature_extractor: SlipFeatureExtractor, tokenizer, max_text_length: int = 512):
+    def __init__(
+        self, feature_extractor: SlipFeatureExtractor, tokenizer, max_text_length: int = 512, caption_eos: bool = True
+    ):
         super().__init__(feature_extractor, tokenizer)
         if not isinstance(max_text_length, int) or max_text_length < 2:
             raise ValueError(f"max_text_length must be an integer >= 2, got {max_text_length!r}")
         self.max_text_length = max_text_length
+        self.caption_eos = bool(caption_eos)
 
     @classmethod
     def _get_arguments_from_pretrained(cls, pretrained_model_name_or_path, processor_dict=None, **kwargs):
@@ -58,7 +67,7 @@ class SlipProcessor(ProcessorMixin):
         sampling_rate: float | list[float | None] | None = None,
         patch_size: int | list[int | None] | None = None,
         return_tensors: str | TensorType | None = "pt",
-        append_eos: bool = False,
+        append_eos: bool | None = None,
         return_labels: bool = False,
         **text_kwargs,
     ) -> BatchFeature:
@@ -76,9 +85,9 @@ class SlipProcessor(ProcessorMixin):
                 Explicit patch size(s); overrides the automatic rule.
             return_tensors (`str` or [`~utils.TensorType`], *optional*, defaults to `"pt"`):
                 `"pt"` for torch tensors, `"np"` or `None` for numpy arrays.
-            append_eos (`bool`, *optional*, defaults to `False`):
+            append_eos (`bool`, *optional*, defaults to `caption_eos`):
                 Append the EOS id to every text before padding (truncation keeps room for it), so the decoder learns
-                to stop.
+                to stop and the text embedding is read where training read it. Pass `False` for generation prompts.
             return_labels (`bool`, *optional*, defaults to `False`):
                 Also return `labels`: `input_ids` with -100 on padding and on the leading BOS (not shifted; the
                 model shifts).
@@ -96,6 +105,7 @@ class SlipProcessor(ProcessorMixin):
             raise ValueError("SlipProcessor needs `sensors`, `text` or both")
         if text is None and (append_eos or return_labels):
             raise ValueError("append_eos and return_labels need `text`")
+        append_eos = self.caption_eos if append_eos is None else append_eos
         data = {}
         if sensors is not None:
             data.update(self.feature_extractor(sensors, sampling_rate=sampling_rate, patch_size=patch_size))

@@ -3,7 +3,8 @@
 Weights are read with safetensors, or with `torch.load(weights_only=True)` for `.pth` files (never unpickling
 arbitrary objects). Every reference key is mapped; anything missing or left over is an error. The converted model
 keeps the reference semantics that its weights depend on: the text embedding is read at the token before the last
-(`text_pooling="penultimate_token"`) and the log logit scale is capped at log(1/0.07).
+(`text_pooling="penultimate_token"`) and the log logit scale is capped at log(1/0.07). The reference trained on
+captions without EOS, so a processor for a converted model is built with `SlipProcessor(..., caption_eos=False)`.
 """
 
 import json

@@ -46,18 +46,35 @@ def _patch_sizes(rows: Sequence[dict]) -> list[int | None]:
     return [row.get("patch_size") for row in rows]
 
 
-def caption_candidates(row: dict, caption_columns: Sequence[str] = CAPTION_COLUMNS) -> list[str]:
-    """The non-empty caption levels and paraphrases of a corpus row."""
-    candidates = []
-    for column in caption_columns:
-        value = row.get(column)
-        candidates.extend(value if isinstance(value, list) else [value])
+CAPTION_MIXES = ("all", "short")
+
+
+def caption_candidates(row: dict, mix: str = "all") -> list[str]:
+    """The texts a corpus row may be paired with in pretraining, by caption mix:
+
+    - `"all"`: every caption level and paraphrase (the full caption states the statistics with their numbers);
+    - `"short"`: the semantic and the structural level, alone or joined: what was recorded and the shape of the
+      signal in two to four clauses without the statistics' numbers, as the paper's captions are. Rows whose levels
+      are empty fall back to the full caption.
+    """
+    if mix == "all":
+        candidates = []
+        for column in CAPTION_COLUMNS:
+            value = row.get(column)
+            candidates.extend(value if isinstance(value, list) else [value])
+    elif mix == "short":
+        semantic, structural = row.get("caption_semantic") or "", row.get("caption_structural") or ""
+        candidates = [semantic, structural, f"{semantic} {structural}".strip() if semantic and structural else ""]
+        candidates = [c for c in candidates if c] or [row.get("caption")]
+    else:
+        raise ValueError(f"caption mix must be one of {CAPTION_MIXES}, got {mix!r}")
     return [c for c in candidates if c]
 
 
-def sample_caption(row: dict, rng: random.Random) -> dict:
-    """Sets `row["text"]` to one caption drawn uniformly from the row's candidates (one per sample and epoch)."""
-    candidates = caption_candidates(row)
+def sample_caption(row: dict, rng: random.Random, mix: str = "all") -> dict:
+    """Sets `row["text"]` to one caption of the `mix` (see `caption_candidates`) drawn uniformly (one per sample and
+    epoch)."""
+    candidates = caption_candidates(row, mix)
     if not candidates:
         raise ValueError(f"Row {row.get('id', '?')} has no caption in {CAPTION_COLUMNS}")
     row["text"] = rng.choice(candidates)
@@ -86,8 +103,9 @@ def sample_channels(row: dict, rng: random.Random, max_channels: int) -> dict:
 
 
 class SlipPretrainingCollator:
-    """Rows with a chosen caption in `text` (see `sample_caption`) → processor outputs; captions end with EOS (so
-    generation learns to stop) and labels ignore pads and BOS. Each row keeps the channels drawn into
+    """Rows with a chosen caption in `text` (see `sample_caption`) → processor outputs. Captions follow the
+    processor's caption policy (EOS-terminated by default, so generation learns to stop and texts embedded later are
+    read at the same position) and labels ignore pads and BOS. Each row keeps the channels drawn into
     `row["channels"]` (see `sample_channels`), or all its channels when there is no draw."""
 
     def __init__(self, processor):
@@ -100,7 +118,6 @@ class SlipPretrainingCollator:
                 text=[row["text"] for row in rows],
                 sampling_rate=[row.get("sampling_rate") for row in rows],
                 patch_size=_patch_sizes(rows),
-                append_eos=True,
                 return_labels=True,
                 return_tensors="pt",
             )

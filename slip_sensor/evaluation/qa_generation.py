@@ -22,6 +22,7 @@ def generate_answers(model, processor, rows, batch_size: int = 16, max_new_token
             text=[row["prompt"] for row in batch],
             sampling_rate=[row.get("sampling_rate") for row in batch],
             patch_size=[row.get("patch_size") for row in batch],
+            append_eos=False,  # the prompt is continued by generation
             return_tensors="pt",
         ).to(model.device)
         generated = model.generate(

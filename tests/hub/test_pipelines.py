@@ -71,7 +71,7 @@ def test_captioning_returns_only_new_tokens(pipelines, tiny_model_and_processor,
     causal_model, processor = tiny_model_and_processor
     prompt = "The heart rate rises"
     result = pipelines["captioning"]({"sensors": samples[0], "sampling_rate": RATE, "prompt": prompt}, max_new_tokens=7)
-    inputs = processor(sensors=[samples[0]], text=prompt, sampling_rate=RATE, return_tensors="pt")
+    inputs = processor(sensors=[samples[0]], text=prompt, sampling_rate=RATE, append_eos=False, return_tensors="pt")
     generated = causal_model.generate(**inputs, max_new_tokens=7, do_sample=False)
     new_tokens = generated[0, inputs["input_ids"].shape[1] :]
     assert result == [{"generated_text": processor.tokenizer.decode(new_tokens, skip_special_tokens=True)}]
