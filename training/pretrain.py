@@ -13,6 +13,7 @@ corpus captions. The output folder holds the model, processor and tokenizer (loa
 """
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -29,8 +30,13 @@ from slip_sensor.training.arguments import (
     TrainingArguments,
     parse_arguments,
 )
-from slip_sensor.training.collator import SlipPretrainingCollator, caption_candidates, sample_caption
-from slip_sensor.training.epoch_dataset import EpochCallback, EpochSeededDataset
+from slip_sensor.training.collator import (
+    SlipPretrainingCollator,
+    caption_candidates,
+    sample_caption,
+    sample_channels,
+)
+from slip_sensor.training.epoch_dataset import ComposedTransform, EpochCallback, EpochSeededDataset
 from slip_sensor.training.plots import TrainingCurvesCallback
 from slip_sensor.training.sampler import sensor_shape_keys
 from slip_sensor.training.trainer import SlipTrainer
@@ -47,11 +53,23 @@ def corpus_path(data_args: DataArguments, training_args: TrainingArguments) -> s
     return path
 
 
-def caption_texts(corpus) -> list[str]:
-    return [text for row in corpus.remove_columns("sensor") for text in caption_candidates(row)]
+def caption_texts(corpus, mix: str) -> list[str]:
+    return [text for row in corpus.remove_columns("sensor") for text in caption_candidates(row, mix)]
 
 
-def build_model_and_processor(model_args: ModelArguments, corpus) -> tuple[SlipForConditionalGeneration, SlipProcessor]:
+def oversampled(corpus, factor: int):
+    """The corpus with every row of a labelled real dataset (source `aeon/...`) repeated `factor` times."""
+    if factor < 1:
+        raise ValueError(f"oversample_labelled must be >= 1, got {factor}")
+    if factor == 1:
+        return corpus
+    indices = [i for i, source in enumerate(corpus["source"]) for _ in range(factor if source.startswith("aeon/") else 1)]
+    return corpus.select(indices)
+
+
+def build_model_and_processor(
+    model_args: ModelArguments, corpus, caption_mix: str = "all"
+) -> tuple[SlipForConditionalGeneration, SlipProcessor]:
     if model_args.model_name_or_path:
         model = SlipForConditionalGeneration.from_pretrained(
             model_args.model_name_or_path, attn_implementation=model_args.attn_implementation
@@ -64,7 +82,7 @@ def build_model_and_processor(model_args: ModelArguments, corpus) -> tuple[SlipF
     else:
         torch.manual_seed(0)
         model = SlipForConditionalGeneration(config)
-        tokenizer = train_caption_tokenizer(caption_texts(corpus), vocab_size=config.text_config.vocab_size)
+        tokenizer = train_caption_tokenizer(caption_texts(corpus, caption_mix), vocab_size=config.text_config.vocab_size)
     if len(tokenizer) > model.config.text_config.vocab_size:
         raise ValueError(f"The tokenizer has {len(tokenizer)} tokens but the model only {model.config.text_config.vocab_size}")
     sensor = model.config.sensor_config
@@ -77,13 +95,22 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
     model_args, data_args, training_args = parse_arguments(
         (ModelArguments, DataArguments, TrainingArguments), argv, TRAINING_DEFAULTS
     )
-    corpus = load_corpus(corpus_path(data_args, training_args), split="train")
-    model, processor = build_model_and_processor(model_args, corpus)
-    train_dataset = EpochSeededDataset(corpus, sample_caption, seed=training_args.seed)
+    corpus = oversampled(load_corpus(corpus_path(data_args, training_args), split="train"), data_args.oversample_labelled)
+    model, processor = build_model_and_processor(model_args, corpus, data_args.caption_mix)
+    draws = ComposedTransform(
+        partial(sample_caption, mix=data_args.caption_mix),
+        partial(sample_channels, max_channels=processor.feature_extractor.max_channels),
+    )
+    train_dataset = EpochSeededDataset(corpus, draws, seed=training_args.seed)
+    eval_dataset = None
+    if training_args.eval_strategy != "no":  # the held-out split, with one fixed caption and channel draw per row
+        eval_dataset = EpochSeededDataset(load_corpus(corpus_path(data_args, training_args), split="validation"),
+                                          draws, seed=training_args.seed)
     trainer = SlipTrainer(
         model=model,
         args=training_args,
         train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
         data_collator=SlipPretrainingCollator(processor),
         callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset), *(callbacks or [])],
         shape_keys=sensor_shape_keys(corpus, processor.feature_extractor) if data_args.group_by_shape else None,

@@ -187,12 +187,13 @@ def resolve_tasks(tasks: Sequence[str | LabelledSensorDataset]) -> dict[str, Lab
 
 
 def check_processor_accepts(processor: "SlipProcessor", datasets: Mapping[str, LabelledSensorDataset]) -> None:
-    """Runs the processor on each dataset's widest sample, so that a task the model cannot take (e.g. more channels
-    than `max_channels`) fails before hours of work rather than in the middle of the run."""
+    """Runs the processor on each dataset's largest sample (most values: channels × time), so that a task the
+    processor refuses (more tokens than `max_tokens_per_sample`) fails before hours of work rather than in the middle
+    of the run."""
     for name, dataset in datasets.items():
-        widest = max([*dataset.train_sensors, *dataset.test_sensors], key=lambda sample: np.atleast_2d(sample).shape[0])
+        largest = max([*dataset.train_sensors, *dataset.test_sensors], key=lambda sample: np.size(sample))
         try:
-            processor(sensors=[widest], sampling_rate=dataset.sampling_rate, return_tensors="pt")
+            processor(sensors=[largest], sampling_rate=dataset.sampling_rate, return_tensors="pt")
         except ValueError as error:
             raise ValueError(f"task {name!r} cannot be evaluated with this processor: {error}") from error
 

@@ -113,7 +113,14 @@ def test_unsupported_task_fails_before_any_work(tiny, waves):
     from slip_sensor.evaluation.harness import check_processor_accepts
 
     _, processor, _ = tiny
+    # 12 channels are fine; a long sample with fewer channels can be the one over the token bound
     wide = LabelledSensorDataset("wide", [np.zeros((12, 64), np.float32)], [0], [], [], ["x"], sampling_rate=1.0)
-    check_processor_accepts(processor, {"waves": waves})
-    with pytest.raises(ValueError, match="task 'wide'"):
-        check_processor_accepts(processor, {"waves": waves, "wide": wide})
+    bound = processor.feature_extractor.max_tokens_per_sample
+    huge = LabelledSensorDataset(
+        "huge", [np.zeros((2, 64), np.float32), np.zeros((25, 384 * 128), np.float32)], [0, 0], [], [], ["x"],
+        sampling_rate=1.0,
+    )
+    assert 25 * 384 > bound
+    check_processor_accepts(processor, {"waves": waves, "wide": wide})
+    with pytest.raises(ValueError, match="task 'huge'.*max_tokens_per_sample"):
+        check_processor_accepts(processor, {"waves": waves, "huge": huge})

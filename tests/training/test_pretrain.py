@@ -14,6 +14,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from slip_sensor.data import load_corpus
+
 ROOT = Path(__file__).resolve().parents[2]
 PRETRAIN = ROOT / "training" / "pretrain.py"
 TINY_RUN = ["--preset", "slip-tiny", "--per-device-train-batch-size", "8", "--learning-rate", "2e-3",
@@ -53,10 +55,16 @@ def _losses(output_dir: Path) -> list[float]:
 def test_accelerate_launch_lowers_loss_and_leaves_a_loadable_folder(corpus, tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "1", "--cpu", str(PRETRAIN),
-               *TINY_RUN, "--max-steps", "30", "--save-steps", "30", "--output-dir", str(out), "--corpus", str(corpus)]
+               *TINY_RUN, "--max-steps", "30", "--save-steps", "30", "--output-dir", str(out), "--corpus", str(corpus),
+               "--eval-strategy", "steps", "--eval-steps", "15"]
     _run(command, tmp_path)
     state = json.loads(sorted(out.glob("checkpoint-*/trainer_state.json"))[-1].read_text())
     logs = [entry for entry in state["log_history"] if "loss" in entry]
+    evaluations = [entry for entry in state["log_history"] if "eval_loss" in entry]
+    assert [entry["step"] for entry in evaluations] == [15, 30]
+    for entry in evaluations:  # retrieval over the held-out split, beside the evaluation loss
+        assert 0 <= entry["eval_retrieval/text_to_sensor/recall_at_1"] <= entry["eval_retrieval/sensor_to_text/recall_at_10"] == 1
+        assert entry["eval_retrieval/num_pairs"] == len(load_corpus(corpus, split="validation"))
     first, last = logs[0], logs[-1]
     assert last["loss"] < first["loss"] - 0.5, logs
     assert {"contrastive_loss", "caption_loss", "contrastive_accuracy", "alignment", "uniformity_sensor"} <= last.keys()
