@@ -69,3 +69,28 @@ def test_accumulated_contrastive_loss_is_a_mean_over_micro_batches_not_a_sum(tmp
     # 4 negatives per micro-batch instead of 8: a smaller, but not a doubled, contrastive loss
     assert logged["loss"] == pytest.approx(logged["contrastive_loss"] + logged["caption_loss"], rel=1e-4)
     assert logged["contrastive_loss"] < float(one_process_batch_8["log.contrastive_loss"]) + 0.5
+
+
+def test_inference_under_a_process_group_stays_local(tmp_path):
+    """Two processes in one process group run the model on different batches; each gets what a lone process gets."""
+    script = ROOT / "tests" / "training" / "inference_in_process_group.py"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port())]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([*torchrun, str(script), str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    from slip_sensor import SlipForConditionalGeneration
+    from tests.models.test_modeling_slip import SlipModelTester
+
+    tester = SlipModelTester(batch_size=3)
+    torch.manual_seed(0)
+    model = SlipForConditionalGeneration(tester.get_config()).eval()
+    for rank in range(2):
+        inputs = {**tester.sensor_inputs(seed=rank), **tester.text_inputs(seed=rank)}
+        with torch.no_grad():
+            alone = model(**inputs, labels=inputs["input_ids"])
+        saved = load_file(tmp_path / f"rank{rank}.safetensors")
+        assert saved["logits_per_text"].shape == (3, 3)
+        for name in ("logits_per_text", "contrastive_loss", "caption_loss"):
+            torch.testing.assert_close(saved[name], getattr(alone, name), msg=name)
+        torch.testing.assert_close(saved["contrastive_logits"], alone.logits_per_text, msg="contrastive_logits")
