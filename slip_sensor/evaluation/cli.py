@@ -3,7 +3,8 @@
 Example: `slip evaluate --model runs/slip-base --tasks basicmotions --out results/slip-base.json --seeds 5`.
 `--tasks synthetic-attributes` adds the six held-out synthetic attribute tasks (`evaluation.synthetic_tasks`);
 `--tasks retrieval --corpus DIR` scores caption↔sensor retrieval on the corpus's validation split
-(`evaluation.retrieval`).
+(`evaluation.retrieval`); `--tasks captions` (a captioning checkpoint) captions held-out synthetic series and scores
+the captions' facts and their similarity to references (`evaluation.captioning`).
 The results-JSON schema is documented in `slip_sensor.evaluation.harness`.
 """
 
@@ -27,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_comma_list,
         default=["basicmotions"],
         help="comma-separated dataset names; synthetic-attributes (or synthetic-trend, synthetic-periodicity, "
-        "synthetic-noise, synthetic-spikes, synthetic-level-shift, synthetic-lead); retrieval (needs --corpus)",
+        "synthetic-noise, synthetic-spikes, synthetic-level-shift, synthetic-lead); retrieval (needs --corpus); "
+        "captions (needs a captioning checkpoint)",
     )
     parser.add_argument("--corpus", default=None, help="corpus directory or Hub id for the retrieval task")
     parser.add_argument("--corpus-split", default="validation", help="held-out corpus split for retrieval")
@@ -38,6 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="caption text paired with each sensor sample for retrieval",
     )
     parser.add_argument("--retrieval-max-rows", type=int, default=None, help="use only the first N corpus rows")
+    parser.add_argument(
+        "--caption-samples", type=int, default=64, help="held-out synthetic series captioned by the captions task"
+    )
+    parser.add_argument(
+        "--caption-metrics",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="score captions against references with BLEU, METEOR, ROUGE-L, SBERT and BERTScore (loads MiniLM)",
+    )
     parser.add_argument("--out", default="results.json", help="results JSON; the .md table and plots go beside it")
     parser.add_argument("--seeds", type=int, default=5, help="linear-probe seeds (0..N-1)")
     parser.add_argument("--batch-size", type=int, default=32, help="samples per model forward pass")
@@ -49,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if "retrieval" in args.tasks and not args.corpus:
         print("slip evaluate: error: --tasks retrieval needs --corpus PATH", file=sys.stderr)
+        return 2
+    if "captions" in args.tasks and args.caption_samples < 1:
+        print("slip evaluate: error: --caption-samples must be at least 1", file=sys.stderr)
         return 2
     # imported here so that `slip evaluate --help` does not load torch and the model code
     from .harness import evaluate_model
@@ -67,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         retrieval_split=args.corpus_split,
         retrieval_text=args.retrieval_text,
         retrieval_max_rows=args.retrieval_max_rows,
+        caption_samples=args.caption_samples,
+        caption_metrics=args.caption_metrics,
     )
     print(results_table(results))
     print(f"results written to {args.out}")

@@ -30,6 +30,7 @@ Accuracies and F1 are fractions in [0, 1]; std is the sample std over seeds (ddo
         "synthetic_attributes": {"zero_shot_mean", "chance_mean", "ratio_to_chance", "tasks": [str]}
       },
       "retrieval": {...},                            # only with the `retrieval` task (schema: evaluation.retrieval)
+      "captions": {...},                             # only with the `captions` task (schema: evaluation.captioning)
       "environment": {"python", "platform", "numpy", "torch", "transformers", "scikit_learn", "slip_sensor",
                       "device", "created_utc"}
     }
@@ -39,7 +40,9 @@ Accuracies and F1 are fractions in [0, 1]; std is the sample std over seeds (ddo
 `chance` is 1 / num_classes, the expected accuracy of a uniformly random guess. Task names: bundled datasets
 (`slip_sensor.data.load_labelled_dataset`), the synthetic attribute tasks (`synthetic-trend`, ..., or
 `synthetic-attributes` for all six; see `evaluation.synthetic_tasks`), and `retrieval` (needs `corpus`:
-caption↔sensor retrieval on its held-out split; see `evaluation.retrieval`).
+caption↔sensor retrieval on its held-out split; see `evaluation.retrieval`), and `captions` (needs a captioning
+checkpoint, `SlipForConditionalGeneration`: greedy captions of held-out synthetic series, scored for faithfulness
+and against reference captions; see `evaluation.captioning`).
 
 Zero-shot alignment pairs each test sample's sensor embedding with its true class prototype; `uniformity_sensor`
 is over the test sensor embeddings and `uniformity_text` over all class-prompt embeddings (Wang & Isola, t=2).
@@ -74,6 +77,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 RETRIEVAL_TASK = "retrieval"
+CAPTIONS_TASK = "captions"
 STATISTICAL_FEATURES_ID = "statistical_features-v1"  # bump when baselines.statistical_features changes
 PROTOCOL_TEXT = {
     "features": "linear probe on the masked mean of valid patch tokens of sensor_model.last_hidden_state (frozen)",
@@ -177,6 +181,8 @@ def resolve_tasks(tasks: Sequence[str | LabelledSensorDataset]) -> dict[str, Lab
             resolved[task.name] = task
         elif task == RETRIEVAL_TASK:
             raise ValueError("`retrieval` is not a labelled task: pass corpus= to evaluate_model (--corpus)")
+        elif task == CAPTIONS_TASK:
+            raise ValueError("`captions` is not a labelled task: evaluate_model runs it (tasks=[..., 'captions'])")
         elif synthetic_tasks.is_synthetic_task(task):
             resolved[task] = synthetic_tasks.load_synthetic_task(task)
         else:
@@ -373,6 +379,9 @@ def evaluate_model(
     retrieval_split: str = "validation",
     retrieval_text: str | Callable[[Mapping[str, Any]], str] = "semantic+structural",
     retrieval_max_rows: int | None = None,
+    caption_samples: int = 64,
+    caption_metrics: bool = True,
+    caption_max_new_tokens: int = 60,
 ) -> dict:
     """Evaluates a SLIP model (a `save_pretrained` directory, or a loaded model plus its processor) on `tasks` and
     returns the results JSON; with `out` it also writes the JSON, the markdown table and the plots.
@@ -380,24 +389,51 @@ def evaluate_model(
     The task `retrieval` embeds the `retrieval_split` of `corpus` (a corpus directory, Hub id, `datasets.Dataset` or
     list of rows) and scores caption↔sensor retrieval (`evaluation.retrieval.evaluate_retrieval`, with
     `retrieval_text` choosing the caption text and `retrieval_max_rows` capping the rows) into
-    `results["retrieval"]`."""
+    `results["retrieval"]`.
+
+    The task `captions` needs the captioning model (`SlipForConditionalGeneration`: a full checkpoint directory, or
+    the model in memory; its two towers serve the other tasks): it captions `caption_samples` held-out synthetic
+    series (greedy, `caption_max_new_tokens` new tokens after the known-facts prompt) and scores them with
+    `evaluation.captioning.evaluate_captions` (`caption_metrics=False` skips BLEU/ROUGE/BERTScore) into
+    `results["captions"]`."""
     retrieval = RETRIEVAL_TASK in tasks
-    tasks = [task for task in tasks if task != RETRIEVAL_TASK]
+    captions = CAPTIONS_TASK in tasks
+    tasks = [task for task in tasks if task not in (RETRIEVAL_TASK, CAPTIONS_TASK)]
     if retrieval and corpus is None:
         raise ValueError("the retrieval task needs a corpus (corpus=PATH, `slip evaluate --corpus PATH`)")
+    captioner = None
     if isinstance(model_or_dir, (str, os.PathLike)):
-        from slip_sensor import SlipModel, SlipProcessor
+        from slip_sensor import SlipForConditionalGeneration, SlipModel, SlipProcessor
 
         name_or_path = str(model_or_dir)
-        model = SlipModel.from_pretrained(model_or_dir)
+        if captions:  # one load: the captioning model's two towers are the SlipModel the other tasks use
+            captioner, loading = SlipForConditionalGeneration.from_pretrained(model_or_dir, output_loading_info=True)
+            if loading["missing_keys"]:
+                raise ValueError(
+                    f"the captions task needs a captioning checkpoint; {model_or_dir} lacks "
+                    f"{len(loading['missing_keys'])} weights, e.g. {sorted(loading['missing_keys'])[:3]}"
+                )
+            model = captioner.slip
+        else:
+            model = SlipModel.from_pretrained(model_or_dir)
         processor = processor if processor is not None else SlipProcessor.from_pretrained(model_or_dir)
     else:
         model = model_or_dir
         name_or_path = getattr(model, "name_or_path", "") or type(model).__name__
         if processor is None:
             raise ValueError("pass the processor together with an in-memory model")
+        if hasattr(model, "text_decoder") and hasattr(model, "slip"):  # SlipForConditionalGeneration
+            captioner, model = model, model.slip
+        elif captions:
+            raise ValueError(f"the captions task needs a SlipForConditionalGeneration, got {type(model).__name__}")
     datasets = resolve_tasks(tasks)
     check_processor_accepts(processor, datasets)
+    caption_inputs = None
+    if captions:
+        from .captioning import check_samples_accepted, held_out_caption_samples
+
+        caption_inputs = held_out_caption_samples(caption_samples)
+        check_samples_accepted(processor, caption_inputs)
     encoder = SlipEncoder(model, processor, batch_size, device)
     baseline = random_encoder(model, processor, batch_size, device)
     results = {
@@ -414,6 +450,17 @@ def evaluate_model(
 
         results["retrieval"] = evaluate_retrieval(
             encoder, corpus, retrieval_split, retrieval_text, max_rows=retrieval_max_rows
+        )
+    if captions:
+        from .captioning import evaluate_captions
+
+        results[CAPTIONS_TASK] = evaluate_captions(
+            captioner.to(encoder.device),
+            processor,
+            caption_inputs,
+            max_new_tokens=caption_max_new_tokens,
+            batch_size=min(batch_size, 16),
+            metrics=caption_metrics,
         )
     results["environment"] = environment(str(encoder.device))
     if out is not None:

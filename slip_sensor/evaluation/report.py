@@ -15,7 +15,8 @@ def _chance(task: dict) -> float | None:
 
 def results_table(results: dict) -> str:
     """A markdown table of the `tasks` of a results dict (schema in `harness`): accuracies and macro-F1 in %, chance
-    (1 / classes) next to the zero-shot accuracy; then the synthetic-attribute summary and retrieval, when present."""
+    (1 / classes) next to the zero-shot accuracy; then the synthetic-attribute summary, retrieval and captions, when
+    present."""
     seeds = next((t["linear_probe"]["seeds"] for t in results["tasks"].values()), [])
     lines = [
         f"Linear probe: mean ± std over {len(seeds)} seeds; zero-shot: nearest class prototype; chance: 1 / classes.",
@@ -65,4 +66,45 @@ def results_table(results: dict) -> str:
         chance = retrieval["chance_recall_at_k"]
         mean_rank = (retrieval["num_pairs"] + 1) / 2  # of a random ranking
         lines.append("| chance | " + " | ".join(_pct(chance[str(k)]) for k in ks) + f" | {mean_rank:.1f} |")
+    if results.get("captions"):
+        lines += captions_table(results["captions"])
     return "\n".join(lines) + "\n"
+
+
+def _maybe_pct(value: float | None) -> str:
+    return "–" if value is None else _pct(value)
+
+
+def captions_table(captions: dict) -> list[str]:
+    """Markdown lines of the captions task (`evaluation.captioning`): the share of stated facts that are true and the
+    facts stated per caption, for the generated text and for the references (the scorer's ceiling), and the
+    generated captions' BLEU@4, ROUGE-L and BERTScore F1 against the references (in %)."""
+    samples = captions.get("samples", {})
+    source = samples.get("source", "")
+    prompt = "after the known-facts prompt" if captions.get("known_facts_prompt") else "from BOS"
+    lines = [
+        "",
+        f"Captions of {captions['num_samples']} held-out {source} series (greedy, at most "
+        f"{captions.get('max_new_tokens', '?')} new tokens {prompt}). Facts true: share of the facts a caption "
+        "states that the series bears out (facts given in the prompt are not counted); the references' share is "
+        "the scorer's ceiling. Similarity to the references in %.",
+        "",
+        "| captions | facts true | facts per caption | captions without facts | BLEU@4 | ROUGE-L | BERTScore F1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    metrics = captions.get("metrics") or {}
+    for name, key, similarity in (
+        ("generated", "faithfulness", [metrics.get("bleu4"), metrics.get("rouge_l"), metrics.get("bertscore_f1")]),
+        ("references (ceiling)", "reference_faithfulness", [None, None, None]),
+    ):
+        facts = captions.get(key)
+        if facts is None:
+            continue
+        cells = [
+            _maybe_pct(facts["share_true"]),
+            f"{facts['mean_facts_per_caption']:.1f}",
+            f"{facts['captions_without_facts']} / {facts['num_captions']}",
+            *(_maybe_pct(value) for value in similarity),
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
