@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .attributes import ChannelFacts, SeriesFacts, default_names
-from .phrasing import article, channel_ref, duration, join, number, plural, rate
+from .phrasing import article, capitalise, channel_ref, duration, join, number, plural, rate
 
 Statement = tuple[str, ...]  # equivalent wordings of one finished sentence (already formatted)
 
@@ -65,19 +65,24 @@ def semantic_statements(facts: SeriesFacts, channels: list[ChannelFacts], label_
 
 
 def _intro(facts: SeriesFacts) -> Statement:
-    domain = f"{facts.domain} " if facts.domain else ""
-    span, sampled = duration(facts.duration), rate(facts.sampling_rate)
-    refs = [channel_ref(c.name) for c in facts.channels]
+    return intro_statement([c.name for c in facts.channels], facts.duration, facts.sampling_rate, facts.domain)
+
+
+def intro_statement(channel_names: list[str], seconds: float, sampling_rate: float, domain: str = "") -> Statement:
+    """The wordings of a caption's opening sentence: what was recorded, for how long, how often."""
+    domain = f"{domain} " if domain else ""
+    span, sampled = duration(seconds), rate(sampling_rate)
+    refs = [channel_ref(name) for name in channel_names]
     names = join(refs) if len(refs) <= 6 else f"{refs[0]} to {refs[-1]}"
-    count = len(facts.channels)
+    count = len(channel_names)
     a = article(domain or "recording")
-    if [c.name for c in facts.channels] == default_names(count, None, None)[0] and count > 1:
+    if list(channel_names) == default_names(count, None, None)[0] and count > 1:
         return (  # generic names add nothing
             f"A {count}-channel {domain}recording lasting {span}, sampled {sampled}.",
             f"This {span} {domain}recording has {count} channels sampled {sampled}.",
             f"{span} of {count} {domain}channels, sampled {sampled}.",
         )
-    if len(facts.channels) == 1:
+    if count == 1:
         return (
             f"{a} {domain}recording of {names} lasting {span}, sampled {sampled}.",
             f"This {span} {domain}series of {names} is sampled {sampled}.",
@@ -88,6 +93,22 @@ def _intro(facts: SeriesFacts) -> Statement:
         f"This {span} {domain}recording has {count} channels ({names}) sampled {sampled}.",
         f"{span} of {count} {domain}channels ({names}), sampled {sampled}.",
     )
+
+
+def known_facts_prompt(
+    num_samples: int,
+    sampling_rate: float,
+    num_channels: int = 1,
+    channel_names: list[str] | None = None,
+    domain: str = "",
+) -> str:
+    """A caption's opening sentence from what the caller already knows (length, sampling rate, channel names,
+    domain), worded as the corpus captions open. Given to the decoder as a prompt, it makes these facts true instead
+    of guessed; the model continues with what only the signal shows."""
+    if num_samples < 1 or not sampling_rate > 0:
+        raise ValueError(f"need a positive length and sampling rate, got {num_samples} samples at {sampling_rate} Hz")
+    names, _ = default_names(num_channels, channel_names, None)
+    return capitalise(intro_statement(names, num_samples / sampling_rate, sampling_rate, domain)[0])
 
 
 def _rate_from_period(facts: SeriesFacts, channel: ChannelFacts, low: float, high: float) -> float | None:

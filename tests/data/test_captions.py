@@ -112,3 +112,15 @@ def test_all_missing_channel_and_bad_input():
         caption_sensor(np.zeros((2, 10)), 0.0)
     with pytest.raises(ValueError):
         caption_sensor(np.zeros((2, 10)), 1.0, channel_names=["only one"])
+
+
+def test_known_facts_prompt_is_how_captions_open():
+    from slip_sensor.data.semantics import intro_statement, known_facts_prompt
+
+    names = ["accel x", "accel y"]
+    prompt = known_facts_prompt(100, 10.0, 2, names, domain="human activity recognition")
+    assert prompt == "A 2-channel human activity recognition recording (accel x and accel y) lasting 10 s, sampled at 10 Hz."
+    assert prompt in intro_statement(names, 10.0, 10.0, "human activity recognition")
+    assert known_facts_prompt(87, 1.0) == "A recording of the signal lasting 87 s, sampled at 1 Hz."
+    with pytest.raises(ValueError, match="sampling rate"):
+        known_facts_prompt(10, 0.0)
