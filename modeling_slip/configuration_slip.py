@@ -7,7 +7,7 @@ from transformers import AutoConfig, PretrainedConfig
 from transformers.models.gemma3.configuration_gemma3 import Gemma3TextConfig
 
 CHANNEL_ATTENTION_TYPES = ("all", "univariate")
-TEXT_POOLING_TYPES = ("last_token", "penultimate_token")
+TEXT_POOLING_TYPES = ("last_token", "penultimate_token", "mean")
 
 
 def gemma3_270m_text_config(**overrides) -> Gemma3TextConfig:
@@ -128,8 +128,9 @@ class SlipConfig(PretrainedConfig):
         logit_scale_init_value (`float`): initial log logit scale (log(1/0.07) as in CLIP).
         logit_scale_max (`float`): the log logit scale is clamped to at most this value. Checkpoints converted from
             the reference use `log(1/0.07)`, which is what the reference does.
-        text_pooling (`str`): token whose text-encoder state is the text embedding: `"last_token"` (the last
-            non-pad token) or `"penultimate_token"` (the one before it, as the reference computes it).
+        text_pooling (`str`): which text-encoder states make the text embedding: `"last_token"` (the last
+            non-pad token), `"penultimate_token"` (the one before it, as the reference computes it) or `"mean"` (the
+            mean over the non-pad tokens, as the paper describes it).
     """
 
     model_type = "slip"

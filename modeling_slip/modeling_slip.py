@@ -330,8 +330,16 @@ class SlipModel(SlipPreTrainedModel):
 
     def text_embedding(self, text_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
         """Text-encoder states `[B, T, H]` → L2-normalised embedding `[B, projection_dim]`."""
-        offset = 1 if self.config.text_pooling == "penultimate_token" else 0
-        return nn.functional.normalize(self.text_projection(pool_text_states(text_states, attention_mask, offset)), dim=-1)
+        if self.config.text_pooling == "mean":
+            if attention_mask is None:
+                pooled = text_states.mean(1)
+            else:
+                weights = attention_mask.to(text_states.dtype).unsqueeze(-1)
+                pooled = (text_states * weights).sum(1) / weights.sum(1).clamp(min=1)
+        else:
+            offset = 1 if self.config.text_pooling == "penultimate_token" else 0
+            pooled = pool_text_states(text_states, attention_mask, offset)
+        return nn.functional.normalize(self.text_projection(pooled), dim=-1)
 
     def text_layer_inputs(
         self,

@@ -8,7 +8,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from transformers import HfArgumentParser, TrainingArguments
+from transformers import HfArgumentParser
+from transformers import TrainingArguments as HfTrainingArguments
 
 
 @dataclass
@@ -44,6 +45,17 @@ class DataArguments:
     oversample_labelled: int = field(
         default=1,
         metadata={"help": "Repeat each row of a labelled real dataset (source 'aeon/...') this many times per epoch."},
+    )
+
+
+@dataclass
+class TrainingArguments(HfTrainingArguments):
+    """The Trainer's arguments plus SLIP's optimiser policy."""
+
+    sensor_encoder_lr_scale: float = field(
+        default=1.0,
+        metadata={"help": "Learning-rate multiplier of the sensor encoder's patch embedding and transformer layers "
+                  "(the pooler, projections and text side keep the full rate)."},
     )
 
 

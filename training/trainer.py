@@ -35,6 +35,26 @@ class SlipTrainer(Trainer):
         config = self.accelerator.unwrap_model(self.model).config
         self.loss_fn = SlipLoss(config.contrastive_loss_weight, config.caption_loss_weight, self.args.world_size)
 
+    def create_optimizer(self, model=None):
+        """The Trainer's optimiser; with `sensor_encoder_lr_scale` != 1 the sensor encoder's patch embedding and
+        layers get their own learning rate (each group keeps its weight-decay setting)."""
+        scale = getattr(self.args, "sensor_encoder_lr_scale", 1.0)
+        if self.optimizer is not None or scale == 1.0:
+            return super().create_optimizer(model)
+        model = self.model if model is None else model
+        decay = set(self.get_decay_parameter_names(model))
+        groups = {}
+        for name, parameter in model.named_parameters():
+            if not parameter.requires_grad:
+                continue
+            trunk = ".sensor_model.embeddings." in f".{name}" or ".sensor_model.layers." in f".{name}"
+            key = (trunk, name in decay)
+            groups.setdefault(key, {"params": [], "weight_decay": self.args.weight_decay if key[1] else 0.0,
+                                    "lr": self.args.learning_rate * (scale if trunk else 1.0)})["params"].append(parameter)
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+        self.optimizer = optimizer_cls(list(groups.values()), **optimizer_kwargs)
+        return self.optimizer
+
     def _get_train_sampler(self, *args, **kwargs):
         if self.shape_keys is None:
             return super()._get_train_sampler(*args, **kwargs)
