@@ -55,7 +55,8 @@ class SlipSensorConfig(PretrainedConfig):
             (each head is split into a channel half and a patch half, each rotated in pairs).
         mlp_ratio (`float`): SwiGLU hidden width and FlexMLP hidden width as a multiple of `hidden_size`.
         base_patch_size (`int`): patch size at which the FlexMLP weights are stored; other sizes resample them.
-        max_channels (`int`): most channels per sample the model accepts.
+        max_channels (`int`): channels per sample in pretraining (a random subset of wider samples); the model
+            itself takes any channel count.
         max_patches (`int`): most patches per channel the model accepts.
         rope_theta (`float`): RoPE base shared by the channel axis and the patch axis.
         channel_attention (`str`): `"all"` (every token attends to every token of its sample, the paper's
