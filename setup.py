@@ -44,7 +44,11 @@ setup(
     python_requires=">=3.10",
     package_dir=package_dir,
     packages=packages,
-    package_data={f"{NAMESPACE}.hub_cards": ["*.md"], f"{NAMESPACE}.training": ["recipes/*.yaml"]},
+    package_data={
+        NAMESPACE: ["models/*/*"],
+        f"{NAMESPACE}.hub_cards": ["*.md"],
+        f"{NAMESPACE}.training": ["recipes/*.yaml"],
+    },
     install_requires=[
         "torch>=2.2,<3",
         "transformers>=4.57,<6",

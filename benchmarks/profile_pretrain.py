@@ -23,7 +23,7 @@ from torch.profiler import ProfilerActivity, profile
 from transformers import TrainerCallback
 
 from slip_sensor.data import build_corpus
-from slip_sensor.demo import DEMO_SOURCES, add_arguments, pretraining_arguments
+from slip_sensor.demo import DEMO_SOURCES, pretraining_arguments, recipe_values
 from slip_sensor.training import pretrain
 
 
@@ -65,10 +65,9 @@ def time_dataloader(trainer, batches: int) -> list[float]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    demo = argparse.ArgumentParser()
-    add_arguments(demo)  # `slip demo`'s defaults
-    parser.add_argument("--corpus-size", type=int, default=demo.get_default("corpus_size"))
-    parser.add_argument("--batch-size", type=int, default=demo.get_default("batch_size"))
+    recipe = recipe_values()  # `slip demo`'s recipe
+    parser.add_argument("--corpus-size", type=int, default=recipe["corpus_size"])
+    parser.add_argument("--batch-size", type=int, default=recipe["per_device_train_batch_size"])
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--warmup-steps", type=int, default=5, help="steps left out of the medians")
     parser.add_argument("--profile-steps", type=int, default=3)
@@ -81,9 +80,7 @@ def main(argv=None) -> None:
         if not (corpus / "corpus_info.json").exists():
             build_corpus(str(corpus), n=args.corpus_size, seed=0, sources=DEMO_SOURCES, workers=2)
         timer = StepTimer(profile_from=args.warmup_steps, profile_steps=args.profile_steps)
-        demo_flags = pretraining_arguments(
-            corpus, out / "model", args.steps, args.batch_size, demo.get_default("learning_rate"), seed=0
-        )
+        demo_flags = pretraining_arguments(corpus, out / "model", seed=0, max_steps=args.steps, batch_size=args.batch_size)
         # the last occurrence of a flag wins: no checkpoint and no progress bar inside the timed run
         trainer = pretrain.main([*demo_flags, "--save-strategy", "no", "--disable-tqdm", "true"], callbacks=[timer])
         loader = time_dataloader(trainer, args.steps)

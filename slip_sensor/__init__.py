@@ -15,6 +15,7 @@ from .modeling_slip.pipeline_slip import (
     ZeroShotSensorClassificationPipeline,
 )
 from .processors import SlipFeatureExtractor, SlipProcessor
+from .shipped_models import pretrained
 
 __version__ = "0.1.0"
 
@@ -36,4 +37,5 @@ __all__ = [
     "SlipStaticCache",
     "ZeroShotSensorClassificationPipeline",
     "__version__",
+    "pretrained",
 ]

@@ -69,15 +69,37 @@ def custom_pipelines() -> dict[str, dict]:
     }
 
 
+def _default_model() -> dict | tuple | None:
+    """The shipped slip-tiny as the pipeline tasks' default model, in the form the installed transformers reads."""
+    import inspect
+
+    from transformers.pipelines import base
+
+    from .shipped_models import DEFAULT_MODEL, available, pretrained
+
+    if DEFAULT_MODEL not in available():
+        return None
+    model = (str(pretrained(DEFAULT_MODEL)), None)
+    if "framework" in inspect.signature(base.get_default_model_and_revision).parameters:  # transformers 4
+        return {"pt": model}
+    return model
+
+
 def register_auto_classes() -> None:
-    """Registers the SLIP classes with the Auto classes and the pipeline tasks with `PIPELINE_REGISTRY`."""
+    """Registers the SLIP classes with the Auto classes and the pipeline tasks with `PIPELINE_REGISTRY` (with the
+    shipped slip-tiny as their default model)."""
     AutoConfig.register(SlipConfig.model_type, SlipConfig, exist_ok=True)
     for auto_name, cls in AUTO_CLASSES.items():
         if auto_name != "AutoConfig":
             getattr(transformers, auto_name).register(SlipConfig, cls, exist_ok=True)
+    default = _default_model()
     for task, (pipeline_class, auto_name) in PIPELINE_TASKS.items():
         PIPELINE_REGISTRY.register_pipeline(
-            task, pipeline_class=pipeline_class, pt_model=getattr(transformers, auto_name), type=PIPELINE_TYPE
+            task,
+            pipeline_class=pipeline_class,
+            pt_model=getattr(transformers, auto_name),
+            default=default,
+            type=PIPELINE_TYPE,
         )
 
 

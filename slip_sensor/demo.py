@@ -1,13 +1,15 @@
 """`slip demo`: the main job, end to end on a CPU.
 
 1. builds a small sensor-caption corpus (synthetic series, physiological simulations, aeon train splits);
-2. pretrains `slip-tiny` on it with the Trainer (contrastive + captioning);
-3. evaluates it: linear probe and zero-shot on BasicMotions, next to the statistical-feature and random-encoder
-   baselines;
+2. pretrains `slip-tiny` on it with the Trainer (contrastive + captioning) following the CPU recipe
+   `training/recipes/slip-tiny-cpu.yaml`;
+3. evaluates it: linear probe and zero-shot on the public labelled sets (next to the statistical-feature and
+   untrained-encoder baselines), zero-shot on the held-out synthetic attribute tasks, caption-sensor retrieval on the
+   corpus's held-out split, and the share of true facts in captions of held-out series;
 4. exports a Hub-ready folder (weights, configs, processor, remote code, model card with the measured results);
 5. loads that folder with `pipeline("sensor-captioning", trust_remote_code=True)` and captions a real BasicMotions
-   recording, drawn with its caption into a PNG;
-6. prints a short report. Everything lands in `--out` (default `runs/demo`).
+   recording after a prompt stating what is known of it (length, rate, channels), drawn with its caption into a PNG;
+6. prints a report with the main job's targets, met or not. Everything lands in `--out` (default `runs/demo`).
 """
 
 import argparse
@@ -19,30 +21,51 @@ from pathlib import Path
 
 HELP = "Run the main job: build a corpus, pretrain slip-tiny, evaluate, export a Hub folder, caption a real sample."
 
-
 DEMO_SOURCES = ("synthetic", "physio", "aeon")
 
 
+def cpu_recipe() -> Path:
+    """The main job's pretraining recipe (`training/recipes/slip-tiny-cpu.yaml`)."""
+    from importlib.resources import files
+
+    return Path(str(files("slip_sensor.training").joinpath("recipes", "slip-tiny-cpu.yaml")))
+
+
+def recipe_values(path: Path | None = None) -> dict:
+    import yaml
+
+    return yaml.safe_load((path or cpu_recipe()).read_text())
+
+
 def pretraining_arguments(
-    corpus_dir: Path, model_dir: Path, max_steps: int, batch_size: int, learning_rate: float, seed: int
+    corpus_dir: Path,
+    model_dir: Path,
+    seed: int,
+    max_steps: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
 ) -> list[str]:
-    """`training/pretrain.py` flags of the main job's pretraining (slip-tiny on the CPU)."""
-    return [
-        "--preset", "slip-tiny", "--corpus", str(corpus_dir), "--output-dir", str(model_dir),
-        "--max-steps", str(max_steps), "--per-device-train-batch-size", str(batch_size),
-        "--learning-rate", str(learning_rate), "--warmup-steps", "0.05",
-        "--logging-steps", str(min(20, max_steps)),
-        "--save-steps", str(max_steps), "--save-total-limit", "1", "--seed", str(seed),
-        "--use-cpu", "true", "--disable-tqdm", "false",
-    ]
+    """`training/pretrain.py` flags of the main job: the CPU recipe, with the given values overriding it."""
+    flags = ["--config", str(cpu_recipe()), "--corpus", str(corpus_dir), "--output-dir", str(model_dir),
+             "--seed", str(seed), "--use-cpu", "true", "--disable-tqdm", "false"]
+    for flag, value in (("--max-steps", max_steps), ("--per-device-train-batch-size", batch_size),
+                        ("--learning-rate", learning_rate)):
+        if value is not None:
+            flags += [flag, str(value)]
+    return flags
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    recipe = recipe_values()
     parser.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
-    parser.add_argument("--corpus-size", type=int, default=3000, help="corpus rows to build (default: 3000)")
-    parser.add_argument("--max-steps", type=int, default=600, help="pretraining steps (default: 600)")
-    parser.add_argument("--batch-size", type=int, default=32, help="pretraining batch size (default: 32)")
-    parser.add_argument("--learning-rate", type=float, default=2e-3, help="peak learning rate (default: 2e-3)")
+    parser.add_argument("--corpus-size", type=int, default=recipe["corpus_size"],
+                        help=f"corpus rows to build (default: {recipe['corpus_size']})")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help=f"pretraining steps (default: the recipe's {recipe['max_steps']})")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help=f"pretraining batch size (default: the recipe's {recipe['per_device_train_batch_size']})")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help=f"peak learning rate (default: the recipe's {recipe['learning_rate']})")
     parser.add_argument("--seeds", type=int, default=5, help="linear-probe seeds (default: 5)")
     parser.add_argument("--seed", type=int, default=0, help="corpus and training seed (default: 0)")
     parser.add_argument("--overwrite", action="store_true", help="start from scratch even if --out has a run")
@@ -92,10 +115,43 @@ def plot_caption(sensor, channel_names: list[str], sampling_rate: float, caption
     plt.close(figure)
 
 
+def targets(results: dict, public_tasks: list[str]) -> dict:
+    """The main job's goals, each with its measured value and whether it is met."""
+    tasks = results["tasks"]
+
+    def probe(name: str, encoder: str | None = None) -> float:
+        entry = tasks[name]["linear_probe"] if encoder is None else tasks[name]["baselines"][encoder]
+        return entry["accuracy_mean"]
+
+    mean = lambda values: sum(values) / len(values)  # noqa: E731
+    public = mean([probe(name) for name in public_tasks])
+    public_untrained = mean([probe(name, "random_encoder") for name in public_tasks])
+    synthetic = results["summary"]["synthetic_attributes"]
+    facts = results["captions"]["faithfulness"]
+    goals = {
+        "basicmotions_probe_vs_untrained": (probe("basicmotions"), probe("basicmotions", "random_encoder"), ">="),
+        "public_probe_mean_vs_untrained": (public, public_untrained, ">="),
+        "basicmotions_zero_shot": (tasks["basicmotions"]["zero_shot"]["accuracy"], 0.5, ">="),
+        "synthetic_zero_shot_vs_twice_chance": (synthetic["zero_shot_mean"], 2 * synthetic["chance_mean"], ">="),
+        "caption_facts_true": (facts["share_true"], 0.5, ">="),
+    }
+    report = {name: {"value": value, "goal": goal, "met": value is not None and value >= goal}
+              for name, (value, goal, _) in goals.items()}
+    retrieval = results["retrieval"]
+    report["retrieval_recall_at_5"] = {
+        "text_to_sensor": retrieval["text_to_sensor"]["recall_at_5"],
+        "sensor_to_text": retrieval["sensor_to_text"]["recall_at_5"],
+        "chance": retrieval["chance_recall_at_k"]["5"],
+        "num_pairs": retrieval["num_pairs"],
+    }
+    return report
+
+
 def run(args: argparse.Namespace) -> int:
     from transformers import pipeline
 
-    from slip_sensor.data import build_corpus, load_labelled_dataset
+    from slip_sensor.data import build_corpus, list_labelled_datasets, load_labelled_dataset
+    from slip_sensor.data.semantics import known_facts_prompt
     from slip_sensor.evaluation.harness import evaluate_model
     from slip_sensor.hub_export import export_hub_folder
     from slip_sensor.training import pretrain
@@ -112,17 +168,19 @@ def run(args: argparse.Namespace) -> int:
         summary = build_corpus(corpus_dir, n=args.corpus_size, seed=args.seed, sources=DEMO_SOURCES)
         print(f"  {summary.rows} rows {summary.rows_per_source} in {summary.seconds:.1f} s")
 
-    stages.next(f"Pretraining slip-tiny for {args.max_steps} steps (batch {args.batch_size})")
+    flags = pretraining_arguments(corpus_dir, out / "model", args.seed, args.max_steps, args.batch_size,
+                                  args.learning_rate)
+    stages.next(f"Pretraining slip-tiny with {cpu_recipe().name}")
     model_dir = out / "model"
-    trainer = pretrain.main(
-        pretraining_arguments(corpus_dir, model_dir, args.max_steps, args.batch_size, args.learning_rate, args.seed)
-    )
+    trainer = pretrain.main(flags)
     logs = [entry for entry in trainer.state.log_history if "loss" in entry]
 
-    stages.next("Evaluating on BasicMotions (linear probe, zero-shot, baselines)")
+    public_tasks = [name.lower() for name in list_labelled_datasets()]
+    stages.next("Evaluating: linear probe and zero-shot on the public sets, synthetic attributes, retrieval, captions")
     results_path = out / "eval" / "results.json"
-    results = evaluate_model(str(model_dir), tasks=["basicmotions"], out=results_path, seeds=args.seeds)
-    print((results_path.with_suffix(".md")).read_text())
+    results = evaluate_model(str(model_dir), tasks=[*public_tasks, "synthetic-attributes", "retrieval", "captions"],
+                             out=results_path, seeds=args.seeds, corpus=str(corpus_dir))
+    print(results_path.with_suffix(".md").read_text())
 
     stages.next("Exporting a Hub-ready folder")
     hub_dir = out / "hub"
@@ -137,37 +195,45 @@ def run(args: argparse.Namespace) -> int:
     stages.next("Captioning a real BasicMotions recording through pipeline('sensor-captioning')")
     basic_motions = load_labelled_dataset("basicmotions")
     sample, label = basic_motions.test_sensors[0], basic_motions.class_names[basic_motions.test_labels[0]]
+    prompt = known_facts_prompt(sample.shape[-1], basic_motions.sampling_rate, sample.shape[0],
+                                basic_motions.channel_names, basic_motions.domain)
     captioner = pipeline("sensor-captioning", model=str(hub_dir), trust_remote_code=True)
-    caption = captioner({"sensors": sample, "sampling_rate": basic_motions.sampling_rate}, max_new_tokens=60)[0]
-    caption = caption["generated_text"]
+    generated = captioner({"sensors": sample, "sampling_rate": basic_motions.sampling_rate, "prompt": prompt},
+                          max_new_tokens=60)[0]["generated_text"]
+    caption = f"{prompt} {generated.strip()}"
     picture = out / "caption_example.png"
     plot_caption(sample, basic_motions.channel_names, basic_motions.sampling_rate, caption,
                  f"BasicMotions test sample 0 (true activity: {label})", picture)
     total = stages.finish()
 
-    task = results["tasks"]["basicmotions"]
-    lp, zs, baselines = task["linear_probe"], task["zero_shot"], task["baselines"]
+    goals = targets(results, public_tasks)
+    bm = results["tasks"]["basicmotions"]
     report = {
+        "recipe": cpu_recipe().name,
         "corpus_rows": args.corpus_size,
         "training": {"steps": trainer.state.global_step, "first_loss": logs[0]["loss"], "last_loss": logs[-1]["loss"],
                      "last_contrastive_accuracy": logs[-1].get("contrastive_accuracy")},
+        "targets": goals,
         "basicmotions": {
-            "linear_probe_accuracy": [lp["accuracy_mean"], lp["accuracy_std"]],
-            "zero_shot_accuracy": zs["accuracy"],
-            "statistical_features_accuracy": baselines["statistical_features"]["accuracy_mean"],
-            "random_encoder_accuracy": baselines["random_encoder"]["accuracy_mean"],
+            "linear_probe_accuracy": [bm["linear_probe"]["accuracy_mean"], bm["linear_probe"]["accuracy_std"]],
+            "zero_shot_accuracy": bm["zero_shot"]["accuracy"],
+            "statistical_features_accuracy": bm["baselines"]["statistical_features"]["accuracy_mean"],
+            "random_encoder_accuracy": bm["baselines"]["random_encoder"]["accuracy_mean"],
         },
-        "caption": {"true_label": label, "generated_text": caption, "picture": str(picture)},
+        "caption": {"true_label": label, "prompt": prompt, "generated_text": generated, "picture": str(picture)},
         "seconds": {**{k: round(v, 1) for k, v in stages.durations.items()}, "total": round(total, 1)},
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     print("\n== SLIP demo report ==")
     print(f"pretraining: loss {report['training']['first_loss']:.3f} -> {report['training']['last_loss']:.3f} "
           f"over {report['training']['steps']} steps")
-    print(f"BasicMotions linear probe: {100 * lp['accuracy_mean']:.1f} ± {100 * lp['accuracy_std']:.1f}% "
-          f"(statistical features {100 * baselines['statistical_features']['accuracy_mean']:.1f}%, "
-          f"random encoder {100 * baselines['random_encoder']['accuracy_mean']:.1f}%)")
-    print(f"BasicMotions zero-shot: {100 * zs['accuracy']:.1f}% (chance {100 / len(basic_motions.class_names):.0f}%)")
+    for name, goal in goals.items():
+        if "met" in goal:
+            value = "n/a" if goal["value"] is None else f"{100 * goal['value']:.1f}%"
+            print(f"  [{'met' if goal['met'] else 'NOT met'}] {name}: {value} (goal >= {100 * goal['goal']:.1f}%)")
+    recall = goals["retrieval_recall_at_5"]
+    print(f"  retrieval R@5 text->sensor {100 * recall['text_to_sensor']:.1f}%, sensor->text "
+          f"{100 * recall['sensor_to_text']:.1f}% (chance {100 * recall['chance']:.1f}%, {recall['num_pairs']} pairs)")
     print(f"caption of a '{label}' recording: {caption}")
     print(f"picture: {picture}\nHub folder: {hub_dir}\nreport: {out / 'report.json'}\ntotal: {total / 60:.1f} min")
     return 0

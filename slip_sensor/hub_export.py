@@ -104,7 +104,8 @@ def export_hub_folder(
         processor ([`SlipProcessor`]): feature extractor and tokenizer.
         out_dir (`str` or `Path`): the folder to create; it must not exist or be empty, so that no stale file (an
             old weight shard, say) ends up in the upload.
-        card_kwargs (`dict`): keyword arguments of [`build_model_card`] besides the config.
+        card_kwargs (`dict`): keyword arguments of [`build_model_card`] besides the config; with `results`, the
+            results JSON is also written as `eval_results.json`.
     """
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
@@ -124,6 +125,8 @@ def export_hub_folder(
     for name, source in code_files().items():
         shutil.copyfile(source, out / name)
     build_model_card(model.config, **card_kwargs).save(out / "README.md")
+    if card_kwargs.get("results") is not None:  # the card's numbers, in full, next to it
+        (out / "eval_results.json").write_text(json.dumps(card_kwargs["results"], indent=2) + "\n", encoding="utf-8")
     problems = validate_hub_folder(out)
     if problems:
         raise RuntimeError(f"The exported folder {out} is incomplete:\n- " + "\n- ".join(problems))

@@ -24,6 +24,11 @@ class ModelArguments:
                   "side starts random and a tokenizer is trained on the corpus captions."},
     )
     attn_implementation: str = field(default="sdpa", metadata={"help": "eager, sdpa or flash_attention_2."})
+    text_pooling: str | None = field(
+        default=None,
+        metadata={"help": "Text embedding of a new model: last_token, penultimate_token or mean (default: the "
+                  "preset's)."},
+    )
 
 
 @dataclass
@@ -36,6 +41,11 @@ class DataArguments:
     corpus_sources: str = field(default="synthetic,physio,aeon", metadata={"help": "Sources of the built corpus."})
     group_by_shape: bool = field(
         default=True, metadata={"help": "Batch samples of similar channel and patch counts together (less padding)."}
+    )
+    shape_group_batches: int = field(
+        default=50,
+        metadata={"help": "Batches per shape-sorted random group: fewer keep more varied shapes in a batch (easier "
+                  "contrastive negatives, more padding)."},
     )
     caption_mix: str = field(
         default="all",

@@ -75,7 +75,8 @@ def build_model_and_processor(
             model_args.model_name_or_path, attn_implementation=model_args.attn_implementation
         )
         return model, SlipProcessor.from_pretrained(model_args.model_name_or_path)
-    config = SlipConfig.from_preset(model_args.preset, attn_implementation=model_args.attn_implementation)
+    overrides = {"text_pooling": model_args.text_pooling} if model_args.text_pooling else {}
+    config = SlipConfig.from_preset(model_args.preset, attn_implementation=model_args.attn_implementation, **overrides)
     if model_args.text_backbone:
         model = SlipForConditionalGeneration.from_text_backbone(model_args.text_backbone, config=config)
         tokenizer = AutoTokenizer.from_pretrained(model_args.text_backbone, padding_side="left")
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
         data_collator=SlipPretrainingCollator(processor),
         callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset), *(callbacks or [])],
         shape_keys=sensor_shape_keys(corpus, processor.feature_extractor) if data_args.group_by_shape else None,
+        shape_group_batches=data_args.shape_group_batches,
     )
     resume = training_args.resume_from_checkpoint
     if resume == "last":

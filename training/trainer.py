@@ -22,11 +22,12 @@ from slip_sensor.training.sampler import ShapeGroupedSampler
 
 class SlipTrainer(Trainer):
     """`shape_keys` (optional, one per training row, see `sampler.sensor_shape_keys`) turns on shape-grouped
-    batching."""
+    batching, sorted within random groups of `shape_group_batches` batches."""
 
-    def __init__(self, *args, shape_keys: list[int] | None = None, **kwargs):
+    def __init__(self, *args, shape_keys: list[int] | None = None, shape_group_batches: int = 50, **kwargs):
         super().__init__(*args, **kwargs)
         self.shape_keys = shape_keys
+        self.shape_group_batches = shape_group_batches
         self._pending: list[dict] = []
         self._eval_embeddings: list[tuple[torch.Tensor, torch.Tensor]] = []
         # `compute_loss` normalises the caption term by the Trainer's token count of the whole optimiser step, so the
@@ -59,7 +60,8 @@ class SlipTrainer(Trainer):
         if self.shape_keys is None:
             return super()._get_train_sampler(*args, **kwargs)
         batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-        return ShapeGroupedSampler(self.shape_keys, batch, seed=self.args.data_seed or self.args.seed)
+        return ShapeGroupedSampler(self.shape_keys, batch, seed=self.args.data_seed or self.args.seed,
+                                   mega_batches=self.shape_group_batches)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         with_contrastive = bool(inputs.pop("return_loss", True))

@@ -22,7 +22,10 @@ def _comma_list(value: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="directory written by save_pretrained (model + processor)")
+    parser.add_argument(
+        "--model", default=None,
+        help="directory written by save_pretrained (model + processor); default: the shipped slip-tiny",
+    )
     parser.add_argument(
         "--tasks",
         type=_comma_list,
@@ -68,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     from .harness import evaluate_model
     from .report import results_table
 
+    if args.model is None:
+        from slip_sensor.shipped_models import pretrained
+
+        args.model = str(pretrained())
     results = evaluate_model(
         args.model,
         tasks=args.tasks,
