@@ -23,8 +23,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-PUBLIC_TASKS = ("basicmotions", "gunpoint", "italypowerdemand", "japanesevowels", "pickupgesturewiimotez")
 SYNTHETIC = "synthetic-attributes"
+
+
+def public_tasks() -> list[str]:
+    from slip_sensor.data import list_labelled_datasets
+
+    return [name.lower() for name in list_labelled_datasets()]
 
 
 def checkpoints(run: Path) -> list[tuple[int, Path]]:
@@ -44,14 +49,16 @@ def untrained(run: Path, folder: Path) -> Path:
 
 
 def summarise(results: dict) -> dict:
-    tasks = results["tasks"]
-    probe = [tasks[name]["linear_probe"]["accuracy_mean"] for name in PUBLIC_TASKS]
-    statistical = [tasks[name]["baselines"]["statistical_features"]["accuracy_mean"] for name in PUBLIC_TASKS]
+    tasks, public = results["tasks"], public_tasks()
+    probe = [tasks[name]["linear_probe"]["accuracy_mean"] for name in public]
+    untrained = [tasks[name]["baselines"]["random_encoder"]["accuracy_mean"] for name in public]
+    statistical = [tasks[name]["baselines"]["statistical_features"]["accuracy_mean"] for name in public]
     synthetic = results["summary"]["synthetic_attributes"]
     retrieval = results["retrieval"]
     return {
         "linear_probe_public_mean": float(np.mean(probe)),
-        "linear_probe_per_task": dict(zip(PUBLIC_TASKS, probe)),
+        "linear_probe_per_task": dict(zip(public, probe)),
+        "linear_probe_public_mean_untrained_encoder": float(np.mean(untrained)),
         "statistical_features_public_mean": float(np.mean(statistical)),
         "basicmotions_zero_shot": tasks["basicmotions"]["zero_shot"]["accuracy"],
         "basicmotions_chance": tasks["basicmotions"]["zero_shot"]["chance"],
@@ -59,8 +66,7 @@ def summarise(results: dict) -> dict:
         "synthetic_chance_mean": synthetic["chance_mean"],
         "retrieval_text_to_sensor_r5": retrieval["text_to_sensor"]["recall_at_5"],
         "retrieval_sensor_to_text_r5": retrieval["sensor_to_text"]["recall_at_5"],
-        "retrieval_chance_r5": retrieval["chance_recall_at_k"]["5"] if "5" in retrieval["chance_recall_at_k"]
-        else retrieval["chance_recall_at_k"][5],
+        "retrieval_chance_r5": retrieval["chance_recall_at_k"]["5"],
     }
 
 
@@ -109,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     points = []
     with tempfile.TemporaryDirectory() as scratch:
         for step, folder in [(0, untrained(run, Path(scratch) / "step-0")), *checkpoints(run)]:
-            results = evaluate_model(str(folder), processor, tasks=[*PUBLIC_TASKS, SYNTHETIC, "retrieval"],
+            results = evaluate_model(str(folder), processor, tasks=[*public_tasks(), SYNTHETIC, "retrieval"],
                                      seeds=args.seeds, corpus=args.corpus, cache_dir=Path(scratch) / "cache",
                                      progress=False)
             points.append({"step": step, **summarise(results)})

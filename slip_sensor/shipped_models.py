@@ -1,8 +1,8 @@
 """Checkpoints that ship inside the package, so that the pipelines and the CLI work offline with no download.
 
 `pretrained("slip-tiny")` returns the folder of the shipped slip-tiny: a complete Hub folder (weights, config with
-`auto_map`, processor, tokenizer, flat code files, model card with its measured results), made by `slip demo` with the
-main job's recipe. Load it like any Hub folder:
+`auto_map`, processor, tokenizer, flat code files, model card with its measured results), pretrained with the main job's
+recipe (`training/recipes/slip-tiny-cpu.yaml`) and exported with `slip_sensor.hub_export`. Load it like any Hub folder:
 
     from transformers import AutoModel, pipeline
     model = AutoModel.from_pretrained(slip_sensor.pretrained("slip-tiny"), trust_remote_code=True)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from slip_sensor.evaluation.retrieval import semantic_structural_text
+
 CAPTION_COLUMNS = ("caption", "caption_statistical", "caption_structural", "caption_semantic", "paraphrases")
 
 
@@ -64,11 +66,18 @@ def caption_candidates(row: dict, mix: str = "all") -> list[str]:
             candidates.extend(value if isinstance(value, list) else [value])
     elif mix == "short":
         semantic, structural = row.get("caption_semantic") or "", row.get("caption_structural") or ""
-        candidates = [semantic, structural, f"{semantic} {structural}".strip() if semantic and structural else ""]
+        candidates = [semantic, structural, semantic_structural_text(row) if semantic and structural else ""]
         candidates = [c for c in candidates if c] or [row.get("caption")]
     else:
         raise ValueError(f"caption mix must be one of {CAPTION_MIXES}, got {mix!r}")
     return [c for c in candidates if c]
+
+
+def held_out_caption(row: dict, rng: random.Random | None = None) -> dict:
+    """Sets `row["text"]` to the row's semantic and structural captions joined, the text `slip evaluate --tasks
+    retrieval` pairs a row with: held-out rows are scored the same way during and after training."""
+    row["text"] = semantic_structural_text(row)
+    return row
 
 
 def sample_caption(row: dict, rng: random.Random, mix: str = "all") -> dict:

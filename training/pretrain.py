@@ -33,6 +33,7 @@ from slip_sensor.training.arguments import (
 from slip_sensor.training.collator import (
     SlipPretrainingCollator,
     caption_candidates,
+    held_out_caption,
     sample_caption,
     sample_channels,
 )
@@ -104,9 +105,9 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
     )
     train_dataset = EpochSeededDataset(corpus, draws, seed=training_args.seed)
     eval_dataset = None
-    if training_args.eval_strategy != "no":  # the held-out split, with one fixed caption and channel draw per row
+    if training_args.eval_strategy != "no":  # the held-out split, all channels, paired as `slip evaluate` pairs it
         eval_dataset = EpochSeededDataset(load_corpus(corpus_path(data_args, training_args), split="validation"),
-                                          draws, seed=training_args.seed)
+                                          held_out_caption, seed=training_args.seed)
     trainer = SlipTrainer(
         model=model,
         args=training_args,

@@ -14,8 +14,8 @@ from torch.utils.data import Sampler
 
 
 def sensor_shape_keys(corpus, feature_extractor) -> list[int]:
-    """Sort key per corpus row: channel count first, then patches per channel at the row's patch size (channels
-    beyond the feature extractor's `max_channels` are dropped by the collators)."""
+    """Sort key per corpus row: channel count first, then patches per channel at the row's patch size (pretraining
+    keeps a random `max_channels` of wider rows, see `collator.sample_channels`)."""
     keys = []
     for row in corpus.select_columns(["sensor", "sampling_rate", "patch_size"]):
         length, channels = np.shape(row["sensor"])

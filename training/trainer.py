@@ -33,6 +33,8 @@ class SlipTrainer(Trainer):
         # `compute_loss` normalises the caption term by the Trainer's token count of the whole optimiser step, so the
         # Trainer must count tokens and must not divide the loss by the accumulation steps again.
         self.model_accepts_loss_kwargs = True
+        # the caption loss needs the token count of all processes, not each process's own
+        self.args.average_tokens_across_devices = True
         config = self.accelerator.unwrap_model(self.model).config
         self.loss_fn = SlipLoss(config.contrastive_loss_weight, config.caption_loss_weight, self.args.world_size)
 
@@ -41,7 +43,7 @@ class SlipTrainer(Trainer):
         layers get their own learning rate (each group keeps its weight-decay setting)."""
         scale = getattr(self.args, "sensor_encoder_lr_scale", 1.0)
         if self.optimizer is not None or scale == 1.0:
-            return super().create_optimizer(model)
+            return super().create_optimizer() if model is None else super().create_optimizer(model)
         model = self.model if model is None else model
         decay = set(self.get_decay_parameter_names(model))
         groups = {}
@@ -67,10 +69,9 @@ class SlipTrainer(Trainer):
         with_contrastive = bool(inputs.pop("return_loss", True))
         labels = inputs.get("labels")
         outputs = model(**inputs, return_loss=False)
-        if not self.args.average_tokens_across_devices and self.args.world_size > 1:
-            num_items_in_batch = None  # a per-process count: fall back to per-process token means
+        # With a token count the loss is scaled here for accumulation; without one (no labels) the Trainer divides it
         accumulation_steps = getattr(self, "current_gradient_accumulation_steps", self.args.gradient_accumulation_steps)
-        if not model.training:
+        if num_items_in_batch is None or not model.training:
             num_items_in_batch, accumulation_steps = None, 1
         terms = self.loss_fn(outputs, labels, num_items_in_batch, accumulation_steps, with_contrastive)
         if model.training:
@@ -118,23 +119,28 @@ class SlipTrainer(Trainer):
 
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
         """The evaluation loss, keeping the pair embeddings (gathered over processes) for retrieval metrics."""
+        inputs = self._prepare_inputs(inputs)
         with torch.no_grad(), self.compute_loss_context_manager():
             loss, outputs = self.compute_loss(model, dict(inputs), return_outputs=True)
         if outputs.sensor_embeds is not None:
             self._eval_embeddings.append(self.accelerator.gather_for_metrics((outputs.sensor_embeds, outputs.text_embeds)))
         return loss.detach(), None, None
 
-    def _retrieval(self, prefix: str) -> dict[str, float]:
-        if not self._eval_embeddings:
-            return {}
-        sensor, text = (torch.cat(parts) for parts in zip(*self._eval_embeddings))
+    def evaluation_loop(
+        self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"
+    ):
+        """The Trainer's loop plus text→sensor and sensor→text retrieval over the whole evaluation set
+        (`<prefix>_retrieval/...`, e.g. `eval_retrieval/text_to_sensor/recall_at_5`)."""
         self._eval_embeddings.clear()
-        return flat_metrics(retrieval_from_embeddings(sensor, text), prefix=f"{prefix}_retrieval/")
+        output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+        prefix = metric_key_prefix
+        if self._eval_embeddings:
+            sensor, text = (torch.cat(parts) for parts in zip(*self._eval_embeddings))
+            output.metrics.update(flat_metrics(retrieval_from_embeddings(sensor, text), prefix=f"{prefix}_retrieval/"))
+        self._eval_embeddings.clear()
+        return output
 
     def log(self, logs: dict[str, float], *args, **kwargs) -> None:
         if "loss" in logs:  # a training log: add the diagnostics averaged since the previous one
             logs.update(self._diagnostics())
-        for name in list(logs):
-            if name.endswith("_loss") and name != "loss" and f"{name[:-5]}_runtime" in logs:  # an evaluation log
-                logs.update(self._retrieval(name[:-5]))
         super().log(logs, *args, **kwargs)
