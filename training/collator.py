@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from slip_sensor.evaluation.captioning import drop_first_sentence
 from slip_sensor.evaluation.retrieval import semantic_structural_text
 
 CAPTION_COLUMNS = ("caption", "caption_statistical", "caption_structural", "caption_semantic", "paraphrases")
@@ -56,8 +57,9 @@ def caption_candidates(row: dict, mix: str = "all") -> list[str]:
 
     - `"all"`: every caption level and paraphrase (the full caption states the statistics with their numbers);
     - `"short"`: the semantic and the structural level, alone or joined: what was recorded and the shape of the
-      signal in two to four clauses without the statistics' numbers, as the paper's captions are. Rows whose levels
-      are empty fall back to the full caption.
+      signal in two to four clauses without the statistics' numbers, as the paper's captions are. A semantic level
+      that is only its opening sentence is not used alone; rows whose levels are empty fall back to the full
+      caption.
     """
     if mix == "all":
         candidates = []
@@ -66,7 +68,10 @@ def caption_candidates(row: dict, mix: str = "all") -> list[str]:
             candidates.extend(value if isinstance(value, list) else [value])
     elif mix == "short":
         semantic, structural = row.get("caption_semantic") or "", row.get("caption_structural") or ""
-        candidates = [semantic, structural, semantic_structural_text(row) if semantic and structural else ""]
+        # a semantic level that is only its opening sentence (what, how long, how often) states nothing the caller
+        # does not know: alone, it would teach the decoder to stop right after the known facts
+        alone = semantic if drop_first_sentence(semantic) or not structural else ""
+        candidates = [alone, structural, semantic_structural_text(row) if semantic and structural else ""]
         candidates = [c for c in candidates if c] or [row.get("caption")]
     else:
         raise ValueError(f"caption mix must be one of {CAPTION_MIXES}, got {mix!r}")

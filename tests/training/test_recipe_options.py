@@ -20,21 +20,27 @@ ROW = {
     "caption": "Full caption with 12.5 numbers.",
     "caption_statistical": "The mean is 3.2.",
     "caption_structural": "Overall, the signal rises.",
-    "caption_semantic": "A recording of ECG lasting 10 s.",
+    "caption_semantic": "A recording of ECG lasting 10 s. The subject was resting.",
     "paraphrases": ["Paraphrase one.", "Paraphrase two."],
 }
 
 
 def test_short_mix_pairs_a_sensor_with_qualitative_levels_only():
     assert set(caption_candidates(ROW, "short")) == {
-        "A recording of ECG lasting 10 s.", "Overall, the signal rises.",
-        "A recording of ECG lasting 10 s. Overall, the signal rises.",
+        "A recording of ECG lasting 10 s. The subject was resting.", "Overall, the signal rises.",
+        "A recording of ECG lasting 10 s. The subject was resting. Overall, the signal rises.",
     }
     assert len(caption_candidates(ROW, "all")) == 6
     assert caption_candidates({**ROW, "caption_semantic": "", "caption_structural": ""}, "short") == [ROW["caption"]]
+    # an opening sentence alone (synthetic rows) would teach the decoder to stop after the known facts
+    intro_only = {**ROW, "caption_semantic": "A recording of the signal lasting 87 s, sampled at 1 Hz."}
+    assert "A recording of the signal lasting 87 s, sampled at 1 Hz." not in caption_candidates(intro_only, "short")
+    assert caption_candidates({**intro_only, "caption_structural": ""}, "short") == [intro_only["caption_semantic"]]
     drawn = {sample_caption(dict(ROW), random.Random(seed), mix="short")["text"] for seed in range(40)}
     assert drawn == set(caption_candidates(ROW, "short"))
-    assert held_out_caption(dict(ROW))["text"] == "A recording of ECG lasting 10 s. Overall, the signal rises."
+    assert held_out_caption(dict(ROW))["text"] == (
+        "A recording of ECG lasting 10 s. The subject was resting. Overall, the signal rises."
+    )
     with pytest.raises(ValueError, match="caption mix"):
         caption_candidates(ROW, "long")
 
