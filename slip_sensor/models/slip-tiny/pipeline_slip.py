@@ -1,0 +1,409 @@
+"""Pipelines for SLIP: sensor captioning, zero-shot sensor classification and sensor feature extraction.
+
+Hub-shipped file, loaded with `trust_remote_code`: it imports only numpy, torch and transformers, and nothing of the
+SLIP model. The pipelines receive the model and the processor as objects and use their public methods, so the same
+file serves the pip package and the Hub folder.
+
+An input is one sample: an array `[channels, time]` (numpy or torch; 1-D is one channel), or a dict with `sensors`,
+an optional `sampling_rate` (Hz) and, for captioning, an optional `prompt`. A list of inputs is a batch; with
+`batch_size=` the model runs on that many samples at once.
+"""
+
+from collections.abc import Sized
+from functools import partial
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from transformers import Pipeline
+from transformers.pipelines.pt_utils import PipelineDataset, PipelineIterator
+
+SENSOR_KEYS = ("sensor_values", "sensor_mask", "sensor_time")
+TOKEN_KEYS = ("input_ids", "attention_mask")
+DEFAULT_HYPOTHESIS_TEMPLATE = "This sensor recording shows {}."
+
+
+def collate_sensor_batch(items: list[dict[str, torch.Tensor]], pad_token_id: int) -> dict[str, torch.Tensor]:
+    """Joins single-sample processor outputs into one batch laid out as the feature extractor lays out a batch.
+
+    Sample i's patches `[1, V_i, P_i, ps_i]` go to `[i, :V_i, P* - P_i:, :ps_i]` (channels appended, patches
+    left-padded, patch positions right-padded; padding is 0 / False), token ids and attention masks are left-padded
+    (with `pad_token_id` / 0), and every other `[1, ...]` tensor is concatenated. The result equals processing all
+    samples in one processor call.
+    """
+    if len(items) == 1:
+        return items[0]
+    batch = {}
+    for key in items[0]:
+        tensors = [item[key] for item in items]
+        if key in SENSOR_KEYS:
+            channels, patches, width = (max(tensor.shape[dim] for tensor in tensors) for dim in (1, 2, 3))
+            padded = tensors[0].new_zeros((len(tensors), channels, patches, width))
+            for index, tensor in enumerate(tensors):
+                _, num_channels, num_patches, patch_size = tensor.shape
+                padded[index, :num_channels, patches - num_patches :, :patch_size] = tensor[0]
+        elif key in TOKEN_KEYS:
+            length = max(tensor.shape[1] for tensor in tensors)
+            padded = tensors[0].new_full((len(tensors), length), pad_token_id if key == "input_ids" else 0)
+            for index, tensor in enumerate(tensors):
+                padded[index, length - tensor.shape[1] :] = tensor[0]
+        else:
+            padded = torch.cat(tensors)
+        batch[key] = padded
+    return batch
+
+
+class SlipPipeline(Pipeline):
+    """Input reading, preprocessing and batching shared by the SLIP pipelines.
+
+    Only the processor is loaded: the tokenizer and the feature extractor come from it.
+    """
+
+    _load_processor = True
+    _load_tokenizer = False
+    _load_feature_extractor = False
+    _load_image_processor = False
+    _load_video_processor = False
+
+    # Keys a dict input may hold; "sensors" is required.
+    _input_keys: tuple[str, ...] = ("sensors", "sampling_rate")
+
+    def _read_input(self, inputs: Any, **defaults: Any) -> dict[str, Any]:
+        """One pipeline input → `{"sensors": array, "sampling_rate": ..., ...}`; call-level `defaults` fill in what a
+        dict input leaves out."""
+        if isinstance(inputs, dict):
+            unknown = set(inputs) - set(self._input_keys)
+            if "sensors" not in inputs or unknown:
+                raise ValueError(
+                    f"A dict input needs `sensors` and may also hold {', '.join(self._input_keys[1:])}; got keys "
+                    f"{sorted(inputs)}"
+                )
+            sample = {**defaults, **{key: value for key, value in inputs.items() if value is not None}}
+            if isinstance(sample["sensors"], (list, tuple)):
+                sample["sensors"] = np.asarray(sample["sensors"], dtype=np.float32)
+        else:
+            sample = {**defaults, "sensors": inputs}
+        sensors = sample["sensors"]
+        if not isinstance(sensors, (np.ndarray, torch.Tensor)) or sensors.ndim not in (1, 2):
+            found = f"shape {tuple(sensors.shape)}" if hasattr(sensors, "shape") else type(sensors).__name__
+            raise ValueError(
+                "Each input must be one sample: a numpy array or torch tensor of shape [time] or [channels, time], or "
+                f"a dict holding one under `sensors`; got {found}. Pass a list of samples for a batch."
+            )
+        return sample
+
+    def _process_sample(
+        self, sensors: np.ndarray | torch.Tensor, sampling_rate: float | None, text: str | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Runs the processor on one sample; floating tensors take the model's dtype."""
+        # a text here is a prompt that generation continues: no EOS
+        features = self.processor(
+            sensors=[sensors], text=text, sampling_rate=sampling_rate, append_eos=False, return_tensors="pt"
+        )
+        return {
+            key: value.to(self.model.dtype) if value.is_floating_point() else value for key, value in features.items()
+        }
+
+    def _shape_key(self, inputs: Any, sampling_rate: float | None = None) -> tuple[int, int, int]:
+        """(patch size, patches, channels) the processor will give an input, computed without processing it."""
+        sample = self._read_input(inputs, sampling_rate=sampling_rate)
+        sensors = sample["sensors"]
+        channels, length = (1, sensors.shape[0]) if sensors.ndim == 1 else tuple(sensors.shape)
+        patch_size = self.feature_extractor.get_patch_size(channels, length, sampling_rate=sample["sampling_rate"])
+        return patch_size, -(-length // patch_size), channels
+
+    def get_iterator(
+        self, inputs, num_workers: int, batch_size: int, preprocess_params, forward_params, postprocess_params
+    ):
+        if isinstance(inputs, list) and batch_size > 1:
+            # Padding a batch to its largest sample costs more than batching saves, so a list runs grouped by the
+            # shape the processor gives each sample (as `group_by_length` does in training); outputs keep the input
+            # order.
+            rate = preprocess_params.get("sampling_rate")
+            order = sorted(range(len(inputs)), key=lambda index: self._shape_key(inputs[index], rate))
+            grouped = self._batch_iterator(
+                [inputs[index] for index in order],
+                num_workers,
+                batch_size,
+                preprocess_params,
+                forward_params,
+                postprocess_params,
+            )
+            outputs = [None] * len(inputs)
+            for index, output in zip(order, grouped):
+                outputs[index] = output
+            return iter(outputs)
+        return self._batch_iterator(
+            inputs, num_workers, batch_size, preprocess_params, forward_params, postprocess_params
+        )
+
+    def _batch_iterator(
+        self, inputs, num_workers: int, batch_size: int, preprocess_params, forward_params, postprocess_params
+    ):
+        # `Pipeline.get_iterator` with one difference: batches are joined by `collate_sensor_batch`, because the
+        # generic padding collator pads 2-D token tensors only, not 4-D sensor patches.
+        if isinstance(inputs, Sized):
+            dataset = PipelineDataset(inputs, self.preprocess, preprocess_params)
+        else:
+            dataset = PipelineIterator(inputs, self.preprocess, preprocess_params)
+            num_workers = min(num_workers, 1)  # several workers would each replay the iterator
+        collate_fn = partial(collate_sensor_batch, pad_token_id=self.tokenizer.pad_token_id)
+        dataloader = DataLoader(dataset, num_workers=num_workers, batch_size=batch_size, collate_fn=collate_fn)
+        model_iterator = PipelineIterator(dataloader, self.forward, forward_params, loader_batch_size=batch_size)
+        return PipelineIterator(model_iterator, self.postprocess, postprocess_params)
+
+
+class SensorCaptioningPipeline(SlipPipeline):
+    """
+    Captions sensor recordings, or continues a text prompt about them, with a SLIP captioning model
+    (`SlipForConditionalGeneration`, loaded by `AutoModelForCausalLM`).
+
+    Example:
+
+    ```python
+    >>> import numpy as np
+    >>> from transformers import pipeline
+
+    >>> captioner = pipeline("sensor-captioning", model="path/or/repo", trust_remote_code=True)
+    >>> captioner(np.random.randn(3, 500), sampling_rate=50.0, max_new_tokens=32)
+    [{'generated_text': '...'}]
+    >>> captioner([{"sensors": x, "sampling_rate": 50.0, "prompt": "The heart rate"} for x in samples], batch_size=8)
+    [[{'generated_text': '...'}], ...]
+    ```
+    """
+
+    _input_keys = ("sensors", "sampling_rate", "prompt")
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> list[dict[str, str]] | list[list[dict[str, str]]]:
+        """
+        Generates text for one sample or a list of samples.
+
+        Args:
+            inputs (`np.ndarray`, `torch.Tensor`, `dict` or a `list` of them):
+                One sample `[channels, time]` (1-D = one channel), or a dict with `sensors`, optional `sampling_rate`
+                and optional `prompt`; a list is a batch.
+            sampling_rate (`float`, *optional*):
+                Sampling rate in Hz for inputs that do not give their own (chooses the patch size).
+            prompt (`str`, *optional*):
+                Text the generation continues, for inputs that do not give their own. Without one, decoding starts
+                from BOS.
+            generate_kwargs (`dict`, *optional*):
+                Passed to `generate`, as is every other keyword argument (`max_new_tokens`, `num_beams`, `do_sample`,
+                `num_return_sequences`, ...).
+
+        Return:
+            Per input, a list with one `{"generated_text": str}` per returned sequence. The text holds only the newly
+            generated tokens, never the prompt.
+        """
+        return super().__call__(inputs, **kwargs)
+
+    def _sanitize_parameters(
+        self,
+        sampling_rate: float | None = None,
+        prompt: str | None = None,
+        generate_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ):
+        preprocess_params = {}
+        if sampling_rate is not None:
+            preprocess_params["sampling_rate"] = sampling_rate
+        if prompt is not None:
+            preprocess_params["prompt"] = prompt
+        return preprocess_params, {**(generate_kwargs or {}), **kwargs}, {}
+
+    def preprocess(self, inputs: Any, sampling_rate: float | None = None, prompt: str | None = None):
+        sample = self._read_input(inputs, sampling_rate=sampling_rate, prompt=prompt)
+        features = self._process_sample(sample["sensors"], sample["sampling_rate"], text=sample["prompt"])
+        if sample["prompt"] is None:
+            # What `generate` does without a prompt, made explicit so that prompted and unprompted inputs batch.
+            features["input_ids"] = torch.tensor([[self.model.config.bos_token_id]])
+            features["attention_mask"] = torch.ones_like(features["input_ids"])
+        return features
+
+    def _forward(self, model_inputs: dict[str, torch.Tensor], **generate_kwargs: Any) -> dict[str, torch.Tensor]:
+        batch_size, prompt_length = model_inputs["input_ids"].shape
+        output = self.model.generate(**model_inputs, **generate_kwargs)
+        sequences = output if isinstance(output, torch.Tensor) else output.sequences
+        new_tokens = sequences[:, prompt_length:]
+        # [B * num_return_sequences, T] → [B, num_return_sequences, T], so that the batch unrolls per input
+        return {"generated_ids": new_tokens.reshape(batch_size, -1, new_tokens.shape[-1])}
+
+    def postprocess(self, model_outputs: dict[str, torch.Tensor]) -> list[dict[str, str]]:
+        texts = self.tokenizer.batch_decode(model_outputs["generated_ids"][0], skip_special_tokens=True)
+        return [{"generated_text": text} for text in texts]
+
+
+class ZeroShotSensorClassificationPipeline(SlipPipeline):
+    """
+    Zero-shot classification of sensor recordings with a SLIP contrastive model (`SlipModel`, loaded by
+    `AutoModel`): each candidate label is written into `hypothesis_template`, embedded by the text tower, and scored
+    by the softmax over `logit_scale * cosine(sensor, text)`.
+
+    Example:
+
+    ```python
+    >>> classifier = pipeline("zero-shot-sensor-classification", model="path/or/repo", trust_remote_code=True)
+    >>> classifier(x, sampling_rate=50.0, candidate_labels=["walking", "running", "sitting"])
+    {'labels': ['running', 'walking', 'sitting'], 'scores': [0.71, 0.2, 0.09]}
+    ```
+    """
+
+    def __call__(
+        self, inputs: Any, candidate_labels: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, list] | list[dict[str, list]]:
+        """
+        Scores candidate labels for one sample or a list of samples.
+
+        Args:
+            inputs (`np.ndarray`, `torch.Tensor`, `dict` or a `list` of them):
+                One sample `[channels, time]`, or a dict with `sensors` and optional `sampling_rate`; a list is a
+                batch.
+            candidate_labels (`list[str]`):
+                The labels to score.
+            hypothesis_template (`str`, *optional*, defaults to `"This sensor recording shows {}."`):
+                Turns a label into the text that is embedded; pass `"{}"` for labels that are already sentences.
+            sampling_rate (`float`, *optional*):
+                Sampling rate in Hz for inputs that do not give their own.
+
+        Return:
+            Per input, `{"labels": [...], "scores": [...]}` sorted by descending score; the scores sum to 1.
+        """
+        if candidate_labels is not None:
+            kwargs["candidate_labels"] = candidate_labels
+        return super().__call__(inputs, **kwargs)
+
+    def _sanitize_parameters(
+        self,
+        sampling_rate: float | None = None,
+        candidate_labels: str | list[str] | None = None,
+        hypothesis_template: str | None = None,
+    ):
+        preprocess_params, forward_params, postprocess_params = {}, {}, {}
+        if sampling_rate is not None:
+            preprocess_params["sampling_rate"] = sampling_rate
+        if candidate_labels is not None:
+            labels = [candidate_labels] if isinstance(candidate_labels, str) else list(candidate_labels)
+            if not labels or not all(isinstance(label, str) for label in labels):
+                raise ValueError(f"candidate_labels must be a non-empty list of strings, got {candidate_labels!r}")
+            forward_params["candidate_labels"] = postprocess_params["candidate_labels"] = labels
+        if hypothesis_template is not None:
+            forward_params["hypothesis_template"] = hypothesis_template
+        return preprocess_params, forward_params, postprocess_params
+
+    def preprocess(self, inputs: Any, sampling_rate: float | None = None):
+        sample = self._read_input(inputs, sampling_rate=sampling_rate)
+        return self._process_sample(sample["sensors"], sample["sampling_rate"])
+
+    def _forward(
+        self,
+        model_inputs: dict[str, torch.Tensor],
+        candidate_labels: list[str] | None = None,
+        hypothesis_template: str = DEFAULT_HYPOTHESIS_TEMPLATE,
+    ) -> dict[str, torch.Tensor]:
+        if candidate_labels is None:
+            raise ValueError("zero-shot-sensor-classification needs `candidate_labels`")
+        # `base_model` is the two-tower model for `SlipModel` itself and for the captioning model that holds one.
+        contrastive = self.model.base_model
+        texts = [hypothesis_template.format(label) for label in candidate_labels]
+        text_inputs = self.processor(text=texts, return_tensors="pt").to(self.device)
+        sensor_embeds = contrastive.get_sensor_features(**model_inputs)
+        text_embeds = contrastive.get_text_features(**text_inputs)
+        return {"logits": contrastive.contrastive_logits(sensor_embeds, text_embeds).T}
+
+    def postprocess(self, model_outputs: dict[str, torch.Tensor], candidate_labels: list[str]) -> dict[str, list]:
+        scores = model_outputs["logits"][0].float().softmax(-1)
+        order = torch.argsort(scores, descending=True, stable=True)
+        return {"labels": [candidate_labels[index] for index in order.tolist()], "scores": scores[order].tolist()}
+
+
+class SensorFeatureExtractionPipeline(SlipPipeline):
+    """
+    Embeds sensor recordings with a SLIP model (`SlipModel`, loaded by `AutoModel`): the L2-normalised contrastive
+    sensor embedding, and optionally the encoder's token states.
+
+    Example:
+
+    ```python
+    >>> extractor = pipeline("sensor-feature-extraction", model="path/or/repo", trust_remote_code=True)
+    >>> extractor(x, sampling_rate=50.0)["sensor_embeds"]  # projection_dim floats
+    >>> extractor(x, sampling_rate=50.0, return_tokens=True, return_tensors=True)["token_states"].shape
+    torch.Size([channels, patches, hidden_size])
+    ```
+    """
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> dict[str, Any] | list[dict[str, Any]]:
+        """
+        Embeds one sample or a list of samples.
+
+        Args:
+            inputs (`np.ndarray`, `torch.Tensor`, `dict` or a `list` of them):
+                One sample `[channels, time]`, or a dict with `sensors` and optional `sampling_rate`; a list is a
+                batch.
+            sampling_rate (`float`, *optional*):
+                Sampling rate in Hz for inputs that do not give their own.
+            return_tokens (`bool`, *optional*, defaults to `False`):
+                Also return the encoder's token states and their observed-patch mask.
+            return_tensors (`bool`, *optional*, defaults to `False`):
+                Return torch tensors instead of (nested) lists.
+
+        Return:
+            Per input, a dict with **sensor_embeds** (`[projection_dim]`) and, with `return_tokens`, **token_states**
+            (`[channels, patches, hidden_size]`, the sample's own channels and patches, batch padding removed) and
+            **token_mask** (`[channels, patches]`, True where the patch holds an observed value).
+        """
+        return super().__call__(inputs, **kwargs)
+
+    def _sanitize_parameters(
+        self,
+        sampling_rate: float | None = None,
+        return_tokens: bool | None = None,
+        return_tensors: bool | None = None,
+    ):
+        preprocess_params, forward_params, postprocess_params = {}, {}, {}
+        if sampling_rate is not None:
+            preprocess_params["sampling_rate"] = sampling_rate
+        if return_tokens is not None:
+            forward_params["return_tokens"] = postprocess_params["return_tokens"] = return_tokens
+        if return_tensors is not None:
+            postprocess_params["return_tensors"] = return_tensors
+        return preprocess_params, forward_params, postprocess_params
+
+    def preprocess(self, inputs: Any, sampling_rate: float | None = None):
+        sample = self._read_input(inputs, sampling_rate=sampling_rate)
+        features = self._process_sample(sample["sensors"], sample["sampling_rate"])
+        # The sample's own channel and patch counts, to cut its token states out of a padded batch.
+        features["num_channels"] = torch.tensor([features["sensor_values"].shape[1]])
+        features["num_patches"] = torch.tensor([features["sensor_values"].shape[2]])
+        return features
+
+    def _forward(self, model_inputs: dict[str, torch.Tensor], return_tokens: bool = False) -> dict[str, torch.Tensor]:
+        sizes = {key: model_inputs.pop(key) for key in ("num_channels", "num_patches")}
+        contrastive = self.model.base_model
+        sensor_outputs = contrastive.sensor_model(**model_inputs)
+        outputs = {"sensor_embeds": contrastive.sensor_embedding(sensor_outputs.pooler_output)}
+        if return_tokens:
+            batch_size, channels, patches = sensor_outputs.patch_mask.shape
+            outputs["token_states"] = sensor_outputs.last_hidden_state.reshape(batch_size, channels, patches, -1)
+            outputs["token_mask"] = sensor_outputs.patch_mask
+            outputs.update(sizes)
+        return outputs
+
+    def postprocess(
+        self, model_outputs: dict[str, torch.Tensor], return_tokens: bool = False, return_tensors: bool = False
+    ) -> dict[str, Any]:
+        result = {"sensor_embeds": model_outputs["sensor_embeds"][0]}
+        if return_tokens:
+            channels, patches = int(model_outputs["num_channels"][0]), int(model_outputs["num_patches"][0])
+            result["token_states"] = model_outputs["token_states"][0, :channels, -patches:]
+            result["token_mask"] = model_outputs["token_mask"][0, :channels, -patches:]
+        return result if return_tensors else {key: value.tolist() for key, value in result.items()}
+
+
+__all__ = [
+    "SensorCaptioningPipeline",
+    "SensorFeatureExtractionPipeline",
+    "SlipPipeline",
+    "ZeroShotSensorClassificationPipeline",
+    "collate_sensor_batch",
+]

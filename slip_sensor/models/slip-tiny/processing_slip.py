@@ -1,0 +1,172 @@
+"""Processor for SLIP: the sensor feature extractor and the caption tokenizer behind one call.
+
+Hub-shipped file: it is copied flat next to `feature_extraction_slip.py` and loaded with `trust_remote_code`, so it
+imports nothing but numpy and transformers (and that sibling file).
+"""
+
+import numpy as np
+from transformers import AutoTokenizer, BatchFeature, ProcessorMixin
+from transformers.utils import TensorType
+
+from .feature_extraction_slip import SlipFeatureExtractor
+
+
+class SlipProcessor(ProcessorMixin):
+    r"""
+    Constructs a SLIP processor: a [`SlipFeatureExtractor`] for the sensor series and a tokenizer (Gemma-3's, or one
+    from `train_caption_tokenizer`) for the captions and prompts.
+
+    Text is BOS-prefixed (by the tokenizer), padded to the longest text on the LEFT with the pad id and truncated to
+    `max_text_length` tokens. Texts are captions by default: they end with EOS when `caption_eos` is set, so a text
+    embedded for retrieval or zero-shot is tokenised exactly as the captions the model was trained on, and the
+    embedding is read at the same position. Prompts to be continued by `generate` are passed with
+    `append_eos=False`.
+
+    Args:
+        feature_extractor ([`SlipFeatureExtractor`]):
+            Turns the sensor series into `sensor_values`, `sensor_mask`, `sensor_time` and `patch_size`.
+        tokenizer ([`PreTrainedTokenizerBase`]):
+            Tokenizes `text`; it must prepend BOS itself (as Gemma's does).
+        max_text_length (`int`, *optional*, defaults to 512):
+            Default truncation length of the text, special tokens included (the paper caps text at 512 tokens).
+        caption_eos (`bool`, *optional*, defaults to `True`):
+            Whether captions end with EOS: the token policy of the model's training texts. Checkpoints converted from
+            the reference set it to `False` (the reference trained on captions without EOS).
+    """
+
+    # Read by transformers 4.57 (`attributes` + `*_class`; the Auto names make the constructor accept any feature
+    # extractor / tokenizer). transformers 5 infers the sub-processors from the `__init__` argument names and reads
+    # `*_class` only in `_get_arguments_from_pretrained`, which is overridden below, so nothing warns.
+    attributes = ["feature_extractor", "tokenizer"]
+    feature_extractor_class = "AutoFeatureExtractor"
+    tokenizer_class = "AutoTokenizer"
+
+    def __init__(
+        self, feature_extractor: SlipFeatureExtractor, tokenizer, max_text_length: int = 512, caption_eos: bool = True
+    ):
+        super().__init__(feature_extractor, tokenizer)
+        if not isinstance(max_text_length, int) or max_text_length < 2:
+            raise ValueError(f"max_text_length must be an integer >= 2, got {max_text_length!r}")
+        self.max_text_length = max_text_length
+        self.caption_eos = bool(caption_eos)
+
+    @classmethod
+    def _get_arguments_from_pretrained(cls, pretrained_model_name_or_path, processor_dict=None, **kwargs):
+        # The feature extractor is loaded by class rather than through AutoFeatureExtractor, so that neither an Auto*
+        # registration nor an `auto_map` entry is needed, in transformers 4.57 and 5 alike, from a local folder or
+        # from a `trust_remote_code` Hub folder.
+        return [
+            SlipFeatureExtractor.from_pretrained(pretrained_model_name_or_path, **kwargs),
+            AutoTokenizer.from_pretrained(pretrained_model_name_or_path, **kwargs),
+        ]
+
+    def __call__(
+        self,
+        sensors=None,
+        text: str | list[str] | None = None,
+        sampling_rate: float | list[float | None] | None = None,
+        patch_size: int | list[int | None] | None = None,
+        return_tensors: str | TensorType | None = "pt",
+        append_eos: bool | None = None,
+        return_labels: bool = False,
+        **text_kwargs,
+    ) -> BatchFeature:
+        """
+        Prepares sensor series and/or texts for the model; the keys can be passed as `model(**outputs)`.
+
+        Args:
+            sensors (`np.ndarray`, `torch.Tensor` or `list`, *optional*):
+                Sensor samples, see [`SlipFeatureExtractor.__call__`].
+            text (`str` or `list[str]`, *optional*):
+                One text per sensor sample (captions, prompts or prompt + answer).
+            sampling_rate (`float` or `list`, *optional*):
+                Sampling rate(s) in Hz, used to choose the patch size.
+            patch_size (`int` or `list`, *optional*):
+                Explicit patch size(s); overrides the automatic rule.
+            return_tensors (`str` or [`~utils.TensorType`], *optional*, defaults to `"pt"`):
+                `"pt"` for torch tensors, `"np"` or `None` for numpy arrays.
+            append_eos (`bool`, *optional*, defaults to `caption_eos`):
+                Append the EOS id to every text before padding (truncation keeps room for it), so the decoder learns
+                to stop and the text embedding is read where training read it. Pass `False` for generation prompts.
+            return_labels (`bool`, *optional*, defaults to `False`):
+                Also return `labels`: `input_ids` with -100 on padding and on the leading BOS (not shifted; the
+                model shifts).
+            text_kwargs:
+                Passed to the tokenizer. `padding` (default `True`), `padding_side` (default `"left"`),
+                `pad_to_multiple_of`, `truncation` (default `True`) and `max_length` (default `max_text_length`)
+                are honoured.
+
+        Returns:
+            [`BatchFeature`] with `sensor_values`, `sensor_mask`, `sensor_time`, `patch_size` (when `sensors` is
+            given; see [`SlipFeatureExtractor.__call__`]) and `input_ids`, `attention_mask` (int64 `[B, T]`) and
+            optionally `labels` (int64 `[B, T]`) when `text` is given.
+        """
+        if sensors is None and text is None:
+            raise ValueError("SlipProcessor needs `sensors`, `text` or both")
+        if text is None and (append_eos or return_labels):
+            raise ValueError("append_eos and return_labels need `text`")
+        append_eos = self.caption_eos if append_eos is None else append_eos
+        data = {}
+        if sensors is not None:
+            data.update(self.feature_extractor(sensors, sampling_rate=sampling_rate, patch_size=patch_size))
+        if text is not None:
+            data.update(self._tokenize(text, append_eos=append_eos, return_labels=return_labels, **text_kwargs))
+        if sensors is not None and text is not None and len(data["patch_size"]) != len(data["input_ids"]):
+            raise ValueError(
+                f"Got {len(data['patch_size'])} sensor samples but {len(data['input_ids'])} texts; pass one text "
+                "per sample"
+            )
+        return BatchFeature(data=data, tensor_type=return_tensors)
+
+    def _tokenize(self, text: str | list[str], append_eos: bool, return_labels: bool, **text_kwargs) -> dict:
+        """Tokenizes, appends EOS, pads and builds the labels; returns int64 numpy arrays `[B, T]`."""
+        texts = [text] if isinstance(text, str) else text
+        if not isinstance(texts, (list, tuple)) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ValueError("text must be a string or a non-empty list of strings")
+        eos_token_id = self.tokenizer.eos_token_id
+        if append_eos and eos_token_id is None:
+            raise ValueError("append_eos=True but the tokenizer has no EOS token")
+
+        padding = text_kwargs.pop("padding", True)
+        padding_side = text_kwargs.pop("padding_side", "left")
+        pad_to_multiple_of = text_kwargs.pop("pad_to_multiple_of", None)
+        truncation = text_kwargs.pop("truncation", True)
+        max_length = text_kwargs.pop("max_length", self.max_text_length)
+        if truncation:
+            # Keep room for the EOS so that truncated texts still end with it, as with a tokenizer-added EOS.
+            text_kwargs["max_length"] = max_length - 1 if append_eos else max_length
+        encoded = self.tokenizer(
+            list(texts),
+            padding=False,
+            truncation=truncation,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            **text_kwargs,
+        )
+        input_ids = [list(ids) + [eos_token_id] if append_eos else list(ids) for ids in encoded["input_ids"]]
+        padded = self.tokenizer.pad(
+            {"input_ids": input_ids},
+            padding=padding,
+            max_length=max_length if padding == "max_length" else None,
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_attention_mask=True,
+            return_tensors="np",
+        )
+        input_ids = padded["input_ids"].astype(np.int64)
+        attention_mask = padded["attention_mask"].astype(np.int64)
+        outputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if return_labels:
+            labels = np.where(attention_mask == 1, input_ids, -100)
+            bos_token_id = self.tokenizer.bos_token_id
+            if bos_token_id is not None:
+                # The leading BOS is an input, never a target: mask it wherever the padding put it.
+                rows = np.arange(len(labels))
+                first = attention_mask.argmax(axis=1)
+                leading_bos = (attention_mask[rows, first] == 1) & (input_ids[rows, first] == bos_token_id)
+                labels[rows[leading_bos], first[leading_bos]] = -100
+            outputs["labels"] = labels
+        return outputs
+
+
+__all__ = ["SlipProcessor"]

@@ -1,0 +1,191 @@
+"""Text tower: the Gemma-3 stack split into a text encoder and a multimodal decoder.
+
+Layers below `split_layer` form the text encoder; the remaining layers form the decoder, each followed by a residual
+cross-attention over the pooled sensor tokens. The layers are transformers' own `Gemma3DecoderLayer`s, driven here
+so that the encoder can run alone and the sensor context is an explicit argument (no state on the layers).
+
+The loop builds its own RoPE tables and masks, and keeps every layer's keys in a plain `DynamicCache` or a
+`SlipStaticCache` (no sliding eviction in either): the sliding window is applied by the mask. This keeps one code
+path for transformers 4.57 and 5.x.
+"""
+
+import inspect
+
+import torch
+from torch import nn
+from transformers.cache_utils import Cache
+from transformers.models.gemma3.modeling_gemma3 import (
+    Gemma3DecoderLayer,
+    Gemma3RMSNorm,
+    Gemma3TextScaledWordEmbedding,
+)
+
+from .attention_slip import SlipCrossAttentionBlock, mask_for_implementation
+from .cache_slip import SlipStaticCache
+from .configuration_slip import SlipConfig
+
+_GEMMA_LAYER_PARAMETERS = inspect.signature(Gemma3DecoderLayer.forward).parameters
+# transformers 4.57 takes global and local rotary tables and returns a tuple; 5.x takes one table, returns a tensor.
+_GEMMA_TAKES_GLOBAL_LOCAL_ROPE = "position_embeddings_global" in _GEMMA_LAYER_PARAMETERS
+_GEMMA_CACHE_ARGUMENT = "cache" if "cache" in _GEMMA_LAYER_PARAMETERS else "past_key_values"
+
+
+def rope_theta(text_config, layer_type: str) -> float:
+    """RoPE base of a Gemma-3 layer type, from either the 5.x `rope_parameters` or the 4.x fields."""
+    parameters = getattr(text_config, "rope_parameters", None)
+    if isinstance(parameters, dict) and layer_type in parameters:
+        return float(parameters[layer_type]["rope_theta"])
+    if layer_type == "sliding_attention":
+        return float(text_config.rope_local_base_freq)
+    return float(text_config.rope_theta)
+
+
+class SlipTextLayerInputs:
+    """RoPE tables and attention masks for every Gemma layer type, built once per forward.
+
+    Positions count pad tokens (0..T-1 for a fresh sequence, continuing after the cached tokens when decoding), so a
+    teacher-forced pass and cached decoding rotate every token identically. Masks allow key j for query i iff j is
+    not padding, j <= i, and, on sliding layers, i - j < sliding_window.
+
+    `past_length` may be a device tensor (static cache): positions are then computed without a host sync, and the
+    keys span the whole cache (`key_length`), so every decoding step has the same shapes.
+    """
+
+    def __init__(
+        self,
+        text_config,
+        attention_mask: torch.Tensor | None,
+        query_length: int,
+        past_length: int | torch.Tensor,
+        key_length: int,
+        batch_size: int,
+        dtype: torch.dtype,
+        device: torch.device,
+    ):
+        query_position = past_length + torch.arange(query_length, device=device)
+        key_position = torch.arange(key_length, device=device)
+        head_dim = text_config.head_dim
+        causal = key_position[None, :] <= query_position[:, None]
+        if attention_mask is None:
+            key_valid = torch.ones(batch_size, key_length, dtype=torch.bool, device=device)
+        else:
+            key_valid = attention_mask[:, -key_length:].to(device=device, dtype=torch.bool)
+        implementation = text_config._attn_implementation
+        self.rotary: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.masks: dict[str, torch.Tensor] = {}
+        for layer_type in set(text_config.layer_types):
+            inv_freq = 1.0 / (
+                rope_theta(text_config, layer_type)
+                ** (torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim)
+            )
+            freqs = query_position.to(torch.float32)[:, None] * inv_freq
+            angle = torch.cat((freqs, freqs), dim=-1)[None]
+            self.rotary[layer_type] = (angle.cos().to(dtype), angle.sin().to(dtype))
+            if implementation is not None and implementation.startswith("flash"):
+                # flash kernels take the 2-D padding mask and apply causality and the window themselves
+                self.masks[layer_type] = None if attention_mask is None else key_valid.long()
+                continue
+            allowed = causal
+            if layer_type == "sliding_attention":
+                allowed = allowed & (query_position[:, None] - key_position[None, :] < text_config.sliding_window)
+            allowed = allowed[None, None] & key_valid[:, None, None, :]
+            self.masks[layer_type] = mask_for_implementation(allowed, implementation, dtype)
+
+    def __call__(self, layer: Gemma3DecoderLayer, hidden_states: torch.Tensor, cache: Cache | None) -> torch.Tensor:
+        """Runs one Gemma layer on `[B, T, H]` hidden states."""
+        layer_type = "sliding_attention" if layer.self_attn.is_sliding else "full_attention"
+        rotary = self.rotary[layer_type]
+        if _GEMMA_TAKES_GLOBAL_LOCAL_ROPE:
+            rope_kwargs = {"position_embeddings_global": rotary, "position_embeddings_local": rotary}
+        else:
+            rope_kwargs = {"position_embeddings": rotary}
+        output = layer(
+            hidden_states, attention_mask=self.masks[layer_type], **rope_kwargs, **{_GEMMA_CACHE_ARGUMENT: cache}
+        )
+        return output[0] if isinstance(output, tuple) else output
+
+
+class SlipTextEncoder(nn.Module):
+    """Token embedding and the first `split_layer` Gemma layers (causal). `[B, T] ids → [B, T, H]` states, without
+    the final norm (the text embedding is read from these states)."""
+
+    def __init__(self, config: SlipConfig):
+        super().__init__()
+        text_config = config.text_config
+        self.embed_tokens = Gemma3TextScaledWordEmbedding(
+            text_config.vocab_size,
+            text_config.hidden_size,
+            text_config.pad_token_id,
+            embed_scale=text_config.hidden_size**0.5,
+        )
+        self.layers = nn.ModuleList(Gemma3DecoderLayer(text_config, i) for i in range(config.split_layer))
+
+    def forward(
+        self, input_ids: torch.Tensor, layer_inputs: SlipTextLayerInputs, cache: Cache | None = None
+    ) -> torch.Tensor:
+        hidden_states = self.embed_tokens(input_ids)
+        for layer in self.layers:
+            hidden_states = layer_inputs(layer, hidden_states, cache)
+        return hidden_states
+
+
+class SlipTextDecoder(nn.Module):
+    """The remaining Gemma layers, each followed by h = h + CrossAttn(h, sensor tokens), then the final RMSNorm.
+
+    Cross-attention keys/values of the sensor tokens are computed once per sequence: with a dynamic cache they are
+    stored at cache index `num_hidden_layers + j` for decoder layer j (a static cache keeps them beside its buffers)
+    and reused at every decoding step (and reordered with the cache in beam search).
+    """
+
+    def __init__(self, config: SlipConfig):
+        super().__init__()
+        text_config = config.text_config
+        self.first_cross_attention_cache_index = text_config.num_hidden_layers
+        self.layers = nn.ModuleList(
+            Gemma3DecoderLayer(text_config, i) for i in range(config.split_layer, text_config.num_hidden_layers)
+        )
+        self.cross_attention_layers = nn.ModuleList(
+            SlipCrossAttentionBlock(
+                config,
+                text_config.hidden_size,
+                text_config.hidden_size,
+                text_config.num_attention_heads,
+                config.sensor_config.layer_norm_eps,
+                text_config.attention_dropout,
+            )
+            for _ in self.layers
+        )
+        self.norm = Gemma3RMSNorm(text_config.hidden_size, eps=text_config.rms_norm_eps)
+
+    def _context_key_value(
+        self, index: int, cross_attention: SlipCrossAttentionBlock, sensor_tokens: torch.Tensor, cache: Cache | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if cache is None:
+            return cross_attention.context_key_value(sensor_tokens)
+        if isinstance(cache, SlipStaticCache):
+            stored = cache.cross_attention_key_value(index)
+            if stored is None:
+                stored = cross_attention.context_key_value(sensor_tokens)
+                cache.store_cross_attention_key_value(index, *stored)
+            return stored
+        cache_index = self.first_cross_attention_cache_index + index
+        if cache.get_seq_length(cache_index) > 0:
+            stored = cache.layers[cache_index]
+            return stored.keys, stored.values
+        key, value = cross_attention.context_key_value(sensor_tokens)
+        cache.update(key, value, cache_index)
+        return key, value
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        sensor_tokens: torch.Tensor,
+        layer_inputs: SlipTextLayerInputs,
+        cache: Cache | None = None,
+    ) -> torch.Tensor:
+        """hidden_states `[B, T, H]` from the text encoder, sensor_tokens `[B, 1 + N, C]` → normed `[B, T, H]`."""
+        for index, (layer, cross_attention) in enumerate(zip(self.layers, self.cross_attention_layers)):
+            hidden_states = layer_inputs(layer, hidden_states, cache)
+            key_value = self._context_key_value(index, cross_attention, sensor_tokens, cache)
+            hidden_states = hidden_states + cross_attention(hidden_states, context_key_value=key_value)[0]
+        return self.norm(hidden_states)

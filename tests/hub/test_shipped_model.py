@@ -1,0 +1,44 @@
+"""The slip-tiny that ships inside the package: a complete Hub folder, the pipelines' default model, and what its
+model card says it measured."""
+
+import json
+
+import numpy as np
+import pytest
+from transformers import AutoModel, pipeline
+
+import slip_sensor
+from slip_sensor.hub_folder import validate_hub_folder
+from slip_sensor.shipped_models import available, pretrained
+
+
+def test_shipped_folder_is_a_complete_hub_folder():
+    folder = slip_sensor.pretrained("slip-tiny")
+    assert "slip-tiny" in available()
+    assert validate_hub_folder(folder) == []
+    assert sum(path.stat().st_size for path in folder.iterdir()) < 25 * 2**20
+    model = AutoModel.from_pretrained(folder, trust_remote_code=True)
+    assert type(model).__name__ == "SlipModel" and np.isfinite(model.logit_scale.item())
+
+
+def test_unknown_name_lists_what_ships():
+    with pytest.raises(ValueError, match="slip-tiny"):
+        pretrained("slip-huge")
+
+
+def test_pipelines_default_to_the_shipped_model():
+    recording = np.sin(np.linspace(0, 20, 200, dtype=np.float32))[None].repeat(2, axis=0)
+    captioner = pipeline("sensor-captioning")
+    assert str(pretrained()) == captioner.model.name_or_path
+    caption = captioner({"sensors": recording, "sampling_rate": 10.0}, max_new_tokens=8)
+    assert isinstance(caption[0]["generated_text"], str)
+    classifier = pipeline("zero-shot-sensor-classification")
+    scores = classifier(recording, candidate_labels=["rises", "falls"], sampling_rate=10.0)
+    assert sorted(scores["labels"]) == ["falls", "rises"] and sum(scores["scores"]) == pytest.approx(1.0)
+
+
+def test_model_card_reports_the_measured_results():
+    card = (pretrained() / "README.md").read_text()
+    results = json.loads((pretrained() / "eval_results.json").read_text())
+    basic_motions = results["tasks"]["basicmotions"]["linear_probe"]["accuracy_mean"]
+    assert f"{100 * basic_motions:.1f}" in card
