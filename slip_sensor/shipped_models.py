@@ -1,11 +1,13 @@
 """Checkpoints that ship inside the package, so that the pipelines and the CLI work offline with no download.
 
-`pretrained("slip-tiny")` returns the folder of the shipped slip-tiny: a complete Hub folder (weights, config with
-`auto_map`, processor, tokenizer, flat code files, model card with its measured results), pretrained with the main job's
-recipe (`training/recipes/slip-tiny-cpu.yaml`) and exported with `slip_sensor.hub_export`. Load it like any Hub folder:
+`pretrained("slip-tiny")` returns the folder of the shipped slip-tiny, pretrained with the main job's recipe
+(`training/recipes/slip-tiny-cpu.yaml`): weights, config, processor, tokenizer, and a model card and
+`eval_results.json` with its measured results. The flat code files of a Hub folder are left out, so that no copy of
+the model code can go stale: the installed package's classes load it (`slip export --model FOLDER` writes the
+complete Hub folder for an upload).
 
     from transformers import AutoModel, pipeline
-    model = AutoModel.from_pretrained(slip_sensor.pretrained("slip-tiny"), trust_remote_code=True)
+    model = AutoModel.from_pretrained(slip_sensor.pretrained("slip-tiny"))
     captioner = pipeline("sensor-captioning")          # the shipped slip-tiny is the default model
 """
 
