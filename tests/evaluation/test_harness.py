@@ -111,5 +111,6 @@ def test_cli_arguments():
     assert (args.model, args.tasks, args.seeds, args.batch_size, args.out) == (
         "m", ["basicmotions", "gunpoint"], 3, 8, "results.json"
     )
+    assert parser.parse_args(["--tasks", "basicmotions"]).model is None  # the shipped slip-tiny is used
     with pytest.raises(SystemExit):
-        parser.parse_args(["--tasks", "basicmotions"])  # --model is required
+        parser.parse_args(["--seeds", "three"])

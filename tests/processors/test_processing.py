@@ -54,8 +54,8 @@ def sensors(batch_size, seed=0):
 # Text
 
 
-def test_text_is_bos_prefixed_left_padded_without_eos(processor, tiny_tokenizer):
-    batch = processor(text=TEXTS, return_tensors="np")
+def test_prompt_text_is_bos_prefixed_left_padded_without_eos(processor, tiny_tokenizer):
+    batch = processor(text=TEXTS, append_eos=False, return_tensors="np")
     assert set(batch) == {"input_ids", "attention_mask"}
     input_ids, attention_mask = batch["input_ids"], batch["attention_mask"]
     assert input_ids.dtype == attention_mask.dtype == np.int64
@@ -70,8 +70,8 @@ def test_text_is_bos_prefixed_left_padded_without_eos(processor, tiny_tokenizer)
         assert EOS not in input_ids[row].tolist()
 
 
-def test_append_eos_and_truncation(processor, tiny_tokenizer):
-    batch = processor(text=TEXTS, append_eos=True, return_tensors="np")
+def test_captions_end_with_eos_by_default_and_truncation_keeps_it(processor, tiny_tokenizer):
+    batch = processor(text=TEXTS, return_tensors="np")
     for row, text in enumerate(TEXTS):
         own = tiny_tokenizer(text, add_special_tokens=False)["input_ids"]
         assert batch["input_ids"][row][batch["attention_mask"][row] == 1].tolist() == [BOS, *own, EOS]
@@ -83,7 +83,7 @@ def test_append_eos_and_truncation(processor, tiny_tokenizer):
         *tiny_tokenizer(TEXTS[0], add_special_tokens=False)["input_ids"][:4],
         EOS,
     ]
-    plain = processor(text=TEXTS, max_length=6, return_tensors="np")
+    plain = processor(text=TEXTS, append_eos=False, max_length=6, return_tensors="np")
     assert plain["input_ids"].shape[1] == 6 and EOS not in plain["input_ids"]
 
 
