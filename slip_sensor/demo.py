@@ -188,8 +188,9 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(hub_dir)
     model = trainer.model.eval()
     processor = trainer.data_collator.processor
-    export_hub_folder(model, processor, hub_dir, dict(results=results, preset="slip-tiny", seed=args.seed,
-                                                      datasets=None, base_model=None, license="apache-2.0"))
+    # a trained checkpoint: no `preset`, which would mark the card as randomly initialised weights
+    export_hub_folder(model, processor, hub_dir, dict(results=results, datasets=None, base_model=None,
+                                                      license="apache-2.0"))
     print(f"  {hub_dir}: {', '.join(sorted(p.name for p in hub_dir.iterdir()))}")
 
     stages.next("Captioning a real BasicMotions recording through pipeline('sensor-captioning')")
