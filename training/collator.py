@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from slip_sensor.evaluation.captioning import drop_first_sentence
+from slip_sensor.data.phrasing import drop_first_sentence
 from slip_sensor.evaluation.retrieval import semantic_structural_text
 
 CAPTION_COLUMNS = ("caption", "caption_statistical", "caption_structural", "caption_semantic", "paraphrases")

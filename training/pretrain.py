@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
     model_args, data_args, training_args = parse_arguments(
         (ModelArguments, DataArguments, TrainingArguments), argv, TRAINING_DEFAULTS
     )
-    corpus = oversampled(load_corpus(corpus_path(data_args, training_args), split="train"), data_args.oversample_labelled)
+    path = corpus_path(data_args, training_args)
+    corpus = oversampled(load_corpus(path, split="train"), data_args.oversample_labelled)
     model, processor = build_model_and_processor(model_args, corpus, data_args.caption_mix)
     draws = ComposedTransform(
         partial(sample_caption, mix=data_args.caption_mix),
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None, callbacks: list[TrainerCallback] | None 
     train_dataset = EpochSeededDataset(corpus, draws, seed=training_args.seed)
     eval_dataset = None
     if training_args.eval_strategy != "no":  # the held-out split, all channels, paired as `slip evaluate` pairs it
-        eval_dataset = EpochSeededDataset(load_corpus(corpus_path(data_args, training_args), split="validation"),
+        eval_dataset = EpochSeededDataset(load_corpus(path, split="validation"),
                                           held_out_caption, seed=training_args.seed)
     trainer = SlipTrainer(
         model=model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -124,3 +125,12 @@ class Phraser:
 
     def shuffle(self, items: list) -> list:
         return [items[i] for i in self.rng.permutation(len(items))]
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")  # "2.3 h" does not break: a decimal point is not followed by a space
+
+
+def drop_first_sentence(text: str) -> str:
+    """`text` without its first sentence (stripped; "" when it has only one)."""
+    parts = _SENTENCE_BREAK.split(text.strip(), maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""

@@ -29,12 +29,13 @@ Result dict (`results["captions"]` of the harness):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import torch
+
+from slip_sensor.data.phrasing import drop_first_sentence
 
 from .synthetic_tasks import EVAL_SEED
 
@@ -47,7 +48,6 @@ SAMPLE_SOURCE = "synthetic"  # `slip_sensor.data.synthetic.make_record(i, seed)`
 EMPTY_STAND_IN = "."  # scored in place of an empty generated caption (near 0 on every metric)
 REFERENCE_TEXT = "semantic caption without its opening sentence, then the structural caption"
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")  # "2.3 h" does not break: a decimal point is not followed by a space
 
 
 @dataclass
@@ -63,12 +63,6 @@ class CaptionSample:
     domain: str = ""
     source: str = ""
     seed: int | None = None
-
-
-def drop_first_sentence(text: str) -> str:
-    """`text` without its first sentence (stripped; "" when it has only one)."""
-    parts = _SENTENCE_BREAK.split(text.strip(), maxsplit=1)
-    return parts[1].strip() if len(parts) > 1 else ""
 
 
 def reference_caption(caption: "SensorCaption") -> str:
@@ -238,7 +232,6 @@ __all__ = [
     "CaptionSample",
     "caption_prompt",
     "check_samples_accepted",
-    "drop_first_sentence",
     "evaluate_captions",
     "generate_captions",
     "held_out_caption_samples",

@@ -326,6 +326,7 @@ def load_synthetic_task(
     """A synthetic attribute task as a `LabelledSensorDataset` (balanced, deterministic; fresh arrays per call)."""
     import numpy as np
 
+    from slip_sensor.data.attributes import default_names
     from slip_sensor.data.labelled import LabelledSensorDataset
 
     task = _task(name)
@@ -342,7 +343,7 @@ def load_synthetic_task(
         test_labels=splits["test"][1],
         class_names=list(task.class_names),
         sampling_rate=SAMPLING_RATE,
-        channel_names=["signal"] if task.channels == 1 else [f"channel {i + 1}" for i in range(task.channels)],
+        channel_names=default_names(task.channels, None, None)[0],
         prompt_templates=list(task.prompt_templates),
         domain="synthetic",
         description=task.description,

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from slip_sensor.data.phrasing import drop_first_sentence
 from slip_sensor.data.synthetic import make_record
 from slip_sensor.evaluation.captioning import (
     caption_prompt,
-    drop_first_sentence,
     generate_captions,
     held_out_caption_samples,
     score_faithfulness,
