@@ -18,7 +18,7 @@ from pathlib import Path
 from transformers.trainer_utils import get_last_checkpoint
 
 from slip_sensor import SlipForConditionalGeneration
-from slip_sensor.evaluation.qa_generation import generate_answers, qa_scores
+from slip_sensor.evaluation.answer_generation import generate_answers, qa_scores
 from slip_sensor.processors import SlipProcessor
 from slip_sensor.training.arguments import TRAINING_DEFAULTS, DataArguments, TrainingArguments, parse_arguments
 from slip_sensor.training.collator import SensorAugmentation, SlipInstructionCollator
@@ -51,7 +51,7 @@ def qa_datasets(sft_args: SftArguments, data_args: DataArguments, training_args:
     from datasets import load_from_disk
 
     from slip_sensor.data import load_corpus
-    from slip_sensor.data.qa import build_qa_dataset
+    from slip_sensor.data.questions import build_qa_dataset
 
     if sft_args.dataset:
         return load_from_disk(sft_args.dataset), None

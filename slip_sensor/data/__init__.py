@@ -6,8 +6,8 @@
 | three-level captions and paraphrases | `captions` (wording helpers in `phrasing`, domain readings in `semantics`) |
 | attribute-driven synthetic series | `synthetic` |
 | neurokit2 physiological simulations | `physio` |
-| real labelled datasets bundled with aeon | `real_datasets` |
-| corpus schema, shards and `load_corpus` | `corpus` (the authors' SlipDataset layout: `slip_layout`) |
+| real labelled datasets bundled with aeon | `aeon_datasets` |
+| corpus schema, shards and `load_corpus` | `corpus` (the authors' SlipDataset layout: `authors_layout`) |
 | parallel atomic builds, `slip build-corpus` | `builder`, `build_corpus_cli` |
 """
 
@@ -16,7 +16,7 @@ from .builder import BuildSummary, build_corpus
 from .captions import Paraphraser, SensorCaption, caption_sensor, render_caption
 from .corpus import CORPUS_FEATURES, CorpusLoadError, load_corpus, to_channels_first
 from .labelled import LabelledSensorDataset
-from .real_datasets import list_labelled_datasets, load_labelled_dataset
+from .aeon_datasets import list_labelled_datasets, load_labelled_dataset
 
 __all__ = [
     "BuildSummary",

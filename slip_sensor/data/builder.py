@@ -38,7 +38,7 @@ from .corpus import (
 SOURCE_MODULES = {  # source -> module with `make_record(index, seed) -> CorpusRecord`
     "synthetic": "slip_sensor.data.synthetic",
     "physio": "slip_sensor.data.physio",
-    "aeon": "slip_sensor.data.real_datasets",
+    "aeon": "slip_sensor.data.aeon_datasets",
 }
 DEFAULT_SOURCES = tuple(SOURCE_MODULES)
 WEIGHTS = {"synthetic": 0.6, "physio": 0.25, "aeon": 0.15}  # share of rows; aeon is capped by its train splits
@@ -73,7 +73,7 @@ def allocate(n: int, sources: Sequence[str]) -> dict[str, int]:
     total_weight = sum(WEIGHTS[s] for s in sources)
     generated = [s for s in sources if s != "aeon"]
     if "aeon" in sources:
-        from .real_datasets import pretraining_size
+        from .aeon_datasets import pretraining_size
 
         wanted = n if not generated else round(n * WEIGHTS["aeon"] / total_weight)
         if wanted > pretraining_size():

@@ -179,12 +179,12 @@ def load_corpus(
     `DatasetDict` (`IterableDatasetDict`) of all splits, as `datasets.load_dataset` does. Streaming reads shards
     lazily, for corpora larger than memory.
     """
-    from . import slip_layout  # the authors' layout is an adapter on top of this module
+    from . import authors_layout  # the authors' layout is an adapter on top of this module
 
     path = Path(path_or_repo_id)
     if path.is_dir():
-        if slip_layout.is_slip_layout(path):
-            return slip_layout.load_slip_layout(path, split=split, streaming=streaming, cache_dir=cache_dir)
+        if authors_layout.is_authors_layout(path):
+            return authors_layout.load_authors_layout(path, split=split, streaming=streaming, cache_dir=cache_dir)
         info = read_corpus_info(path)
         data_files = {s: sorted(str(p) for p in path.glob(f"{DATA_DIR}/{s}-*.parquet")) for s in info["rows_per_split"]}
         if split is not None and split not in data_files:
@@ -203,4 +203,4 @@ def load_corpus(
             f"could not load {repo_id!r} from the Hugging Face Hub: {error}. Offline (HF_HUB_OFFLINE=1) only cached "
             "datasets load; pass a local corpus directory instead."
         ) from error
-    return slip_layout.convert_if_slip(loaded, repo_id)
+    return authors_layout.convert_if_authors_layout(loaded, repo_id)

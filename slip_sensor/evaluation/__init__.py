@@ -10,7 +10,7 @@ from .baselines import STATISTICAL_FEATURE_NAMES, statistical_features
 from .classification import classification_scores
 from .feature_cache import FeatureCache
 from .linear_probe import LinearProbeResult, ProbeConfig, linear_probe, train_linear_probe
-from .qa import match_free_form, normalize_answer, parse_choice, qa_accuracy
+from .answer_scoring import match_free_form, normalize_answer, parse_choice, qa_accuracy
 from .zero_shot import ZeroShotResult, class_prompts, class_prototypes, zero_shot, zero_shot_predict
 
 __all__ = [

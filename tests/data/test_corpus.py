@@ -24,7 +24,7 @@ from slip_sensor.data import (
     to_channels_first,
 )
 from slip_sensor.data.builder import allocate, plan_rows
-from slip_sensor.data.real_datasets import pretraining_size
+from slip_sensor.data.aeon_datasets import pretraining_size
 
 N = 48
 
@@ -155,7 +155,7 @@ def test_a_killed_build_leaves_nothing_that_loads(tmp_path):
     assert not temporary.exists() and len(load_corpus(path, split="train")) == 4
 
 
-def write_slip_layout(root: Path) -> None:
+def write_authors_layout(root: Path) -> None:
     """A small dataset in the layout of LeoChen085/SlipDataset (column names and meta.csv as the reference reads)."""
     (root / "data").mkdir(parents=True)
     univariate = pa.table({
@@ -184,7 +184,7 @@ def write_slip_layout(root: Path) -> None:
 
 @pytest.mark.parametrize("streaming", [False, True])
 def test_reader_for_the_authors_layout(tmp_path, streaming):
-    write_slip_layout(tmp_path / "slip")
+    write_authors_layout(tmp_path / "slip")
     rows = list(load_corpus(tmp_path / "slip", split="train", streaming=streaming, cache_dir=str(tmp_path / "cache")))
     assert [r["caption"] for r in rows] == ["rises", "falls", "two channels"]
     assert [r["paraphrases"] for r in rows] == [["goes up", "climbs", "increases"], ["drops"], ["a pair", "b pair", "c pair"]]

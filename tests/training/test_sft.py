@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from slip_sensor.data.qa import build_qa_dataset
+from slip_sensor.data.questions import build_qa_dataset
 from slip_sensor.hub_export import preset_model
 from slip_sensor.training import sft
 from slip_sensor.training.collator import SensorAugmentation, SlipInstructionCollator

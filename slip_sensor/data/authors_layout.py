@@ -28,7 +28,7 @@ _SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validati
 PatchSizes = dict[tuple[str, str], int]
 
 
-def is_slip_layout(path: Path) -> bool:
+def is_authors_layout(path: Path) -> bool:
     return (Path(path) / META_FILE).is_file()
 
 
@@ -95,7 +95,7 @@ def convert(dataset: Dataset | IterableDataset, patch_sizes: PatchSizes, split: 
     )
 
 
-def load_slip_layout(path: Path, split: str | None, streaming: bool, cache_dir: str | None) -> AnyDataset:
+def load_authors_layout(path: Path, split: str | None, streaming: bool, cache_dir: str | None) -> AnyDataset:
     """Load a local directory in the authors' layout; each file is converted separately (its column types may differ)."""
     path = Path(path)
     patch_sizes = read_patch_sizes(path / META_FILE)
@@ -123,7 +123,7 @@ def load_slip_layout(path: Path, split: str | None, streaming: bool, cache_dir: 
     return IterableDatasetDict(splits) if streaming else DatasetDict(splits)
 
 
-def convert_if_slip(loaded: AnyDataset, repo_id: str) -> AnyDataset:
+def convert_if_authors_layout(loaded: AnyDataset, repo_id: str) -> AnyDataset:
     """A Hub dataset in the authors' layout, converted (patch sizes from its meta.csv when reachable)."""
     first = next(iter(loaded.values())) if isinstance(loaded, (DatasetDict, IterableDatasetDict)) else loaded
     if not set(SLIP_COLUMNS) <= set(first.column_names or []):

@@ -1,6 +1,6 @@
 import pytest
 
-from slip_sensor.evaluation.qa import answer_text, match_free_form, normalize_answer, parse_choice, qa_accuracy
+from slip_sensor.evaluation.answer_scoring import answer_text, match_free_form, normalize_answer, parse_choice, qa_accuracy
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from slip_sensor.data import LabelledSensorDataset, list_labelled_datasets, load_labelled_dataset
-from slip_sensor.data import real_datasets
+from slip_sensor.data import aeon_datasets
 
 EXPECTED = {  # name: (channels, train, test, classes, Hz)
     "BasicMotions": (6, 40, 40, 4, 10.0),
@@ -47,15 +47,15 @@ def test_pretraining_records_come_from_train_splits_only():
     test_bytes = {
         x.tobytes() for name in list_labelled_datasets() for x in load_labelled_dataset(name).test_sensors
     }
-    records = [real_datasets.make_record(i, seed=0) for i in range(0, real_datasets.pretraining_size(), 7)]
+    records = [aeon_datasets.make_record(i, seed=0) for i in range(0, aeon_datasets.pretraining_size(), 7)]
     assert {r.source.split("/")[1] for r in records} == set(EXPECTED)
     for record in records:
         assert record.source.endswith("/train")
         assert record.sensor.tobytes() not in test_bytes
-        card = real_datasets.dataset_card(record.source.split("/")[1])
+        card = aeon_datasets.dataset_card(record.source.split("/")[1])
         assert record.label in card.labels.values() and record.label in record.caption.semantic
     with pytest.raises(IndexError):
-        real_datasets.make_record(real_datasets.pretraining_size(), seed=0)
+        aeon_datasets.make_record(aeon_datasets.pretraining_size(), seed=0)
 
 
 def test_basic_motions_running_caption_reads_the_cadence_from_the_data():

@@ -1,12 +1,12 @@
 """QA accuracy of a captioning model: generate an answer per question (greedy), decode only the new tokens, and
-score multiple-choice and free-form answers separately with `slip_sensor.evaluation.qa`."""
+score multiple-choice and free-form answers separately with `slip_sensor.evaluation.answer_scoring`."""
 
 import json
 
 import numpy as np
 import torch
 
-from .qa import qa_accuracy
+from .answer_scoring import qa_accuracy
 
 
 @torch.no_grad()
