@@ -15,6 +15,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData, metadata_load
 
 from slip_sensor.modeling_slip.configuration_slip import SlipConfig
 from slip_sensor.modeling_slip.modeling_slip import SlipForConditionalGeneration
+from slip_sensor.processors.feature_extraction_slip import SlipFeatureExtractor
 
 TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md")
 LIBRARY_NAME = "transformers"
@@ -131,6 +132,7 @@ def build_model_card(
     license: str = "apache-2.0",
     preset: str | None = None,
     seed: int | None = None,
+    feature_extractor: SlipFeatureExtractor | None = None,
 ) -> ModelCard:
     """
     Builds the model card of a SLIP checkpoint.
@@ -144,6 +146,8 @@ def build_model_card(
         license (`str`, defaults to `"apache-2.0"`): Hub license id; `"gemma"` for weights derived from Gemma.
         preset (`str`, *optional*), seed (`int`, *optional*): set for randomly initialised preset exports, which
             the card then flags as such.
+        feature_extractor ([`SlipFeatureExtractor`], *optional*): the processor's, whose channel and patch limits
+            the card states (default: a default one).
     """
     if base_model is not None and "gemma" in base_model.lower() and license != GEMMA_LICENSE:
         raise ValueError(f"Weights derived from {base_model} must carry `license: {GEMMA_LICENSE}` (Gemma terms)")
@@ -177,6 +181,7 @@ def build_model_card(
         preset=preset,
         seed=seed,
         sensor=config.sensor_config,
+        feature_extractor=feature_extractor or SlipFeatureExtractor(),
         text=config.text_config,
         num_query_tokens=config.num_query_tokens,
         pooler_num_heads=config.pooler_num_heads,

@@ -34,13 +34,9 @@ def eager_attention_forward(
 
 
 def attention_function(implementation: str | None) -> Callable:
-    """The kernel for `implementation`. Kernels that take only padding masks (flash-attn) cannot express the
-    sensor masks, so our own attention modules use SDPA for them (SDPA itself picks a flash kernel when no mask is
-    needed)."""
+    """The kernel for `implementation` ("eager" or "sdpa"; SLIP declares no other, see `SlipPreTrainedModel`)."""
     if implementation in (None, "eager"):
         return eager_attention_forward
-    if implementation.startswith("flash") or implementation not in ALL_ATTENTION_FUNCTIONS:
-        return ALL_ATTENTION_FUNCTIONS["sdpa"]
     return ALL_ATTENTION_FUNCTIONS[implementation]
 
 

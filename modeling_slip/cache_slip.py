@@ -2,8 +2,10 @@
 every time and can be compiled into one graph (CUDA graphs with `torch.compile(mode="reduce-overhead")`)."""
 
 import torch
+from torch import nn
 from transformers.cache_utils import Cache
 
+from .compat_slip import CacheMaxLengthMixin
 from .configuration_slip import SlipConfig
 
 
@@ -11,7 +13,7 @@ def _same_layout(stored: torch.Tensor | None, like: torch.Tensor, shape: tuple[i
     return stored is not None and stored.shape == shape and stored.dtype == like.dtype and stored.device == like.device
 
 
-class SlipStaticCache(Cache):
+class SlipStaticCache(CacheMaxLengthMixin, Cache):
     """Keys and values of every Gemma layer in preallocated `[B, kv_heads, max_length, head_dim]` buffers, plus the
     cross-attention keys/values of the sensor tokens for each decoder layer.
 
@@ -20,7 +22,7 @@ class SlipStaticCache(Cache):
     first write (prefill), from the keys' batch size, dtype and device, and kept across `reset()` while those stay
     the same. `generate(..., cache_implementation="static")` builds one sized for the prompt plus the new tokens.
     The attention mask passed with each step must cover the cached and the new tokens (`[B, past + T]`), as
-    `generate` does.
+    `generate` does ([`SlipStaticCache.pad_mask`] widens it to the buffers' length).
     """
 
     is_compileable = True
@@ -85,12 +87,16 @@ class SlipStaticCache(Cache):
         """Tokens written so far (reads the device counter: outside the compiled decoding step only)."""
         return int(self.length)
 
-    # the maximum length under the names transformers 5.x and 4.x ask for
-    def get_max_length(self, layer_idx: int | None = None) -> int:
-        return self.max_length
-
-    def get_max_cache_shape(self, layer_idx: int = 0) -> int:
-        return self.max_length
+    def pad_mask(self, attention_mask: torch.Tensor | None) -> torch.Tensor | None:
+        """`[B, L]` padding mask → `[B, max_length]`: the slots not yet written are excluded (and causal anyway)."""
+        if attention_mask is None or attention_mask.shape[1] == self.max_length:
+            return attention_mask
+        if attention_mask.shape[1] > self.max_length:
+            raise ValueError(
+                f"attention_mask covers {attention_mask.shape[1]} tokens, more than the static cache's "
+                f"max_length={self.max_length}"
+            )
+        return nn.functional.pad(attention_mask, (0, self.max_length - attention_mask.shape[1]))
 
     def cross_attention_key_value(self, index: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The sensor tokens' keys/values of decoder layer `index`; None until the first forward stored them."""

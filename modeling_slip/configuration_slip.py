@@ -55,9 +55,6 @@ class SlipSensorConfig(PretrainedConfig):
             (each head is split into a channel half and a patch half, each rotated in pairs).
         mlp_ratio (`float`): SwiGLU hidden width and FlexMLP hidden width as a multiple of `hidden_size`.
         base_patch_size (`int`): patch size at which the FlexMLP weights are stored; other sizes resample them.
-        max_channels (`int`): channels per sample in pretraining (a random subset of wider samples); the model
-            itself takes any channel count.
-        max_patches (`int`): most patches per channel the model accepts.
         rope_theta (`float`): RoPE base shared by the channel axis and the patch axis.
         channel_attention (`str`): `"all"` (every token attends to every token of its sample, the paper's
             default) or `"univariate"` (tokens attend within their own channel only).
@@ -76,8 +73,6 @@ class SlipSensorConfig(PretrainedConfig):
         num_attention_heads: int = 12,
         mlp_ratio: float = 4.0,
         base_patch_size: int = 32,
-        max_channels: int = 6,
-        max_patches: int = 384,
         rope_theta: float = 10_000.0,
         channel_attention: str = "all",
         layer_norm_eps: float = 1e-5,
@@ -97,8 +92,6 @@ class SlipSensorConfig(PretrainedConfig):
         self.num_attention_heads = num_attention_heads
         self.mlp_ratio = mlp_ratio
         self.base_patch_size = base_patch_size
-        self.max_channels = max_channels
-        self.max_patches = max_patches
         self.rope_theta = rope_theta
         self.channel_attention = channel_attention
         self.layer_norm_eps = layer_norm_eps
@@ -123,8 +116,8 @@ class SlipConfig(PretrainedConfig):
         pooler_mlp_ratio (`float`): pooler SwiGLU width as a multiple of the text hidden size.
         projection_dim (`int`, *optional*): width of the contrastive embeddings (default: text hidden size).
         split_layer (`int`): number of Gemma layers that form the text encoder.
-        num_trainable_text_encoder_layers (`int`, *optional*): how many of the last text-encoder layers train;
-            the embeddings and earlier layers are frozen. `None` trains all of them.
+        cross_attention_layer_norm_eps (`float`): LayerNorm epsilon of the decoder's cross-attention blocks (on the
+            text states and on the sensor tokens).
         contrastive_loss_weight (`float`), caption_loss_weight (`float`): weights of the two losses.
         logit_scale_init_value (`float`): initial log logit scale (log(1/0.07) as in CLIP).
         logit_scale_max (`float`): the log logit scale is clamped to at most this value. Checkpoints converted from
@@ -132,6 +125,9 @@ class SlipConfig(PretrainedConfig):
         text_pooling (`str`): which text-encoder states make the text embedding: `"last_token"` (the last
             non-pad token), `"penultimate_token"` (the one before it, as the reference computes it) or `"mean"` (the
             mean over the non-pad tokens, as the paper describes it).
+
+    The caption logits are always read through the token embedding (tied input and output embeddings), so the
+    config has no `tie_word_embeddings` switch; `tie_word_embeddings=False` is rejected.
     """
 
     model_type = "slip"
@@ -146,13 +142,12 @@ class SlipConfig(PretrainedConfig):
         pooler_mlp_ratio: float = 4.0,
         projection_dim: int | None = None,
         split_layer: int = 12,
-        num_trainable_text_encoder_layers: int | None = 4,
+        cross_attention_layer_norm_eps: float = 1e-5,
         contrastive_loss_weight: float = 1.0,
         caption_loss_weight: float = 1.0,
         logit_scale_init_value: float = math.log(1 / 0.07),
         logit_scale_max: float = math.log(100.0),
         text_pooling: str = "last_token",
-        tie_word_embeddings: bool = True,
         **kwargs,
     ):
         if sensor_config is None:
@@ -165,6 +160,8 @@ class SlipConfig(PretrainedConfig):
             text_config = dict(text_config)
             model_type = text_config.pop("model_type", "gemma3_text")
             text_config = AutoConfig.for_model(model_type, **text_config)
+        if kwargs.get("tie_word_embeddings") is False:
+            raise ValueError("SLIP reads its caption logits through the token embedding; tie_word_embeddings must be True")
         if text_pooling not in TEXT_POOLING_TYPES:
             raise ValueError(f"text_pooling must be one of {TEXT_POOLING_TYPES}, got {text_pooling!r}")
         if not 0 < split_layer < text_config.num_hidden_layers:
@@ -183,13 +180,12 @@ class SlipConfig(PretrainedConfig):
         self.pooler_mlp_ratio = pooler_mlp_ratio
         self.projection_dim = projection_dim if projection_dim is not None else text_config.hidden_size
         self.split_layer = split_layer
-        self.num_trainable_text_encoder_layers = num_trainable_text_encoder_layers
+        self.cross_attention_layer_norm_eps = cross_attention_layer_norm_eps
         self.contrastive_loss_weight = contrastive_loss_weight
         self.caption_loss_weight = caption_loss_weight
         self.logit_scale_init_value = logit_scale_init_value
         self.logit_scale_max = logit_scale_max
         self.text_pooling = text_pooling
-        self.tie_word_embeddings = tie_word_embeddings
         for token in ("pad_token_id", "bos_token_id", "eos_token_id"):
             kwargs.setdefault(token, getattr(text_config, token, None))
         super().__init__(**kwargs)
@@ -208,33 +204,17 @@ class SlipConfig(PretrainedConfig):
         if name not in SLIP_PRESETS:
             raise ValueError(f"Unknown preset {name!r}; available: {', '.join(SLIP_PRESETS)}")
         preset = copy.deepcopy(SLIP_PRESETS[name])
-        preset["sensor_config"].update(overrides.pop("sensor_config", {}))
-        preset["text_config"].update(overrides.pop("text_config", {}))
+        sensor_config = {**preset.pop("sensor_config", {}), **overrides.pop("sensor_config", {})}
+        text_config = gemma3_270m_text_config(**{**preset.pop("text_config", {}), **overrides.pop("text_config", {})})
         preset.update(overrides)
-        preset["text_config"] = gemma3_270m_text_config(**preset["text_config"])
-        return cls(**preset)
+        return cls(sensor_config=sensor_config, text_config=text_config, **preset)
 
 
-_TINY_LAYER_TYPES = ["sliding_attention", "full_attention"] * 2
-
-# Presets are data: sizes only. `slip-base` follows the paper (768x12x12 encoder, Gemma-3-270M, 1+64 queries).
+# Presets are data: sizes only, over the defaults above. `slip-base` follows the paper (768x12x12 encoder,
+# Gemma-3-270M split after 12 layers, 1+64 queries); `slip-small` only narrows the sensor encoder.
 SLIP_PRESETS: dict[str, dict] = {
-    "slip-base": dict(
-        sensor_config=dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12),
-        text_config={},
-        num_query_tokens=64,
-        pooler_num_heads=5,
-        split_layer=12,
-        num_trainable_text_encoder_layers=4,
-    ),
-    "slip-small": dict(
-        sensor_config=dict(hidden_size=512, num_hidden_layers=10, num_attention_heads=8),
-        text_config={},
-        num_query_tokens=64,
-        pooler_num_heads=5,
-        split_layer=12,
-        num_trainable_text_encoder_layers=4,
-    ),
+    "slip-base": dict(sensor_config=dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12)),
+    "slip-small": dict(sensor_config=dict(hidden_size=512, num_hidden_layers=10, num_attention_heads=8)),
     "slip-tiny": dict(
         sensor_config=dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4),
         text_config=dict(
@@ -247,12 +227,11 @@ SLIP_PRESETS: dict[str, dict] = {
             head_dim=32,
             query_pre_attn_scalar=32,
             sliding_window=64,
-            layer_types=_TINY_LAYER_TYPES,
+            layer_types=["sliding_attention", "full_attention"] * 2,
             max_position_embeddings=1024,
         ),
         num_query_tokens=8,
         pooler_num_heads=4,
         split_layer=2,
-        num_trainable_text_encoder_layers=None,
     ),
 }

@@ -1,32 +1,24 @@
 """SLIP models: the sensor tower, the two-tower contrastive model, and the captioning (pretraining) model."""
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 from torch._subclasses.fake_tensor import is_fake
-from transformers import GenerationConfig, GenerationMixin, PreTrainedModel
+from transformers import PreTrainedModel
 from transformers.cache_utils import Cache, DynamicCache
 from transformers.models.gemma3.modeling_gemma3 import Gemma3RMSNorm, Gemma3TextScaledWordEmbedding
-from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.utils import ModelOutput
 
 from .attention_slip import SlipCrossAttentionBlock  # noqa: F401  (4.57 copies direct relative imports only)
 from .cache_slip import SlipStaticCache
+from .compat_slip import CACHE_FIELD, init, init_embed_scale
 from .configuration_slip import SlipConfig
+from .generation_slip import SlipGenerationMixin
 from .loss_slip import caption_cross_entropy, contrastive_loss
 from .sensor_encoder_slip import SlipAttentionPooler, SlipFlexPatchEmbedding, SlipRotary2D, SlipSensorEncoderLayer
 from .text_slip import SlipTextDecoder, SlipTextEncoder, SlipTextLayerInputs
-
-# transformers 5 renamed the cache output field (and rejects the old name next to the new one)
-_CACHE_OUTPUT_FIELD = "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
-
-try:  # transformers 5: init functions that leave weights loaded from a checkpoint untouched
-    from transformers import initialization as init
-except ImportError:  # transformers 4.57
-    from torch.nn import init
 
 
 @dataclass
@@ -95,21 +87,29 @@ class SlipCaptioningOutput(SlipOutput):
     caption_loss: torch.FloatTensor | None = None
     logits: torch.FloatTensor | None = None
     sensor_tokens: torch.FloatTensor | None = None
-    if _CACHE_OUTPUT_FIELD == "cache":
+    if CACHE_FIELD == "cache":
         cache: Cache | None = None
     else:
         past_key_values: Cache | None = None
 
 
 class SlipPreTrainedModel(PreTrainedModel):
+    """Weight init and loading for the SLIP models.
+
+    Attention runs with `attn_implementation="sdpa"` (default) or `"eager"`. Flash-attention kernels are not
+    supported (`from_pretrained(..., attn_implementation="flash_attention_2")` raises): they take padding masks only,
+    and the sensor encoder, the pooler and the decoder's cross-attention need per-sample token masks. SDPA picks
+    PyTorch's own flash kernel whenever a call needs no mask.
+    """
+
     config_class = SlipConfig
     config: SlipConfig
     base_model_prefix = "slip"
     main_input_name = "sensor_values"
     supports_gradient_checkpointing = True
     _supports_sdpa = True
-    _supports_flash_attn = True
-    _supports_flash_attn_2 = True
+    _supports_flash_attn = False
+    _supports_flash_attn_2 = False
     _no_split_modules = ["SlipSensorEncoderLayer", "Gemma3DecoderLayer", "SlipCrossAttentionBlock"]
 
     @torch.no_grad()
@@ -127,58 +127,11 @@ class SlipPreTrainedModel(PreTrainedModel):
         elif isinstance(module, Gemma3TextScaledWordEmbedding):
             init.normal_(module.weight, mean=0.0, std=text_std)
             module.weight[module.padding_idx].zero_()
-            # transformers 5 rebuilds this non-persistent buffer here; 4.57 sets it in __init__
-            if hasattr(module, "scalar_embed_scale"):
-                init.constant_(module.embed_scale, module.scalar_embed_scale)
+            init_embed_scale(module)
         elif isinstance(module, SlipAttentionPooler):
             init.xavier_uniform_(module.queries)
         elif isinstance(module, SlipModel):
             init.constant_(module.logit_scale, self.config.logit_scale_init_value)
-
-    @classmethod
-    def from_text_backbone(cls, text_backbone: str, config: SlipConfig | None = None, **backbone_kwargs):
-        """A SLIP model whose text side starts from a Gemma-3 causal LM (a local folder or a Hub id).
-
-        Layers below `split_layer` become the text encoder, the rest the decoder; the token embedding (also the LM
-        head) and the final norm are copied too. Everything else (sensor tower, pooler, cross-attention,
-        projections) keeps its fresh initialisation. `config` supplies the non-text fields (default: slip-base's);
-        its `text_config` is replaced by the backbone's.
-        """
-        from transformers import AutoModelForCausalLM
-
-        backbone = AutoModelForCausalLM.from_pretrained(text_backbone, **backbone_kwargs)
-        text_config = backbone.config.get_text_config()
-        values = (config or SlipConfig()).to_dict()
-        values["text_config"] = text_config.to_dict()
-        values.pop("sensor_config", None)
-        config = SlipConfig(sensor_config=(config or SlipConfig()).sensor_config, **values)
-        model = cls(config)
-        backbone_state = {
-            key.split("model.", 1)[1]: value
-            for key, value in backbone.state_dict().items()
-            if key.startswith(("model.", "model.language_model.")) and not key.startswith("model.vision")
-        }
-        own = model.state_dict()
-        split = config.split_layer
-        mapped = {}
-        for key, value in backbone_state.items():
-            key = key.removeprefix("language_model.")
-            layer = key.split(".")[1] if key.startswith("layers.") else None
-            if layer is None:
-                name = f"text_encoder.{key}" if key.startswith("embed_tokens") else f"text_decoder.{key}"
-            elif int(layer) < split:
-                name = f"text_encoder.{key}"
-            else:
-                name = f"text_decoder.layers.{int(layer) - split}.{key.split('.', 2)[2]}"
-            for candidate in (name, f"slip.{name}"):
-                if candidate in own:
-                    mapped[candidate] = value
-        expected = {k for k in own if k.startswith(("text_encoder.", "slip.text_encoder.")) or
-                    (k.startswith("text_decoder.") and ".cross_attention_layers." not in k)}
-        if missing := sorted(expected - set(mapped)):
-            raise ValueError(f"{text_backbone} does not provide {missing[:5]}{'...' if len(missing) > 5 else ''}")
-        model.load_state_dict(mapped, strict=False)
-        return model
 
 
 class SlipSensorModel(SlipPreTrainedModel):
@@ -270,18 +223,6 @@ class SlipSensorModel(SlipPreTrainedModel):
         return output if return_dict else output.to_tuple()
 
 
-def pad_to_static_cache(attention_mask: torch.Tensor | None, cache: SlipStaticCache) -> torch.Tensor | None:
-    """`[B, L]` padding mask → `[B, max_length]`: the slots not yet written are excluded (and causal anyway)."""
-    if attention_mask is None or attention_mask.shape[1] == cache.max_length:
-        return attention_mask
-    if attention_mask.shape[1] > cache.max_length:
-        raise ValueError(
-            f"attention_mask covers {attention_mask.shape[1]} tokens, more than the static cache's "
-            f"max_length={cache.max_length}"
-        )
-    return nn.functional.pad(attention_mask, (0, cache.max_length - attention_mask.shape[1]))
-
-
 def pool_text_states(hidden_states: torch.Tensor, attention_mask: torch.Tensor | None, offset: int) -> torch.Tensor:
     """State of the last non-pad token (minus `offset`) of each row, for left or right padding. `[B, T, H] → [B, H]`."""
     positions = torch.arange(hidden_states.shape[1], device=hidden_states.device)
@@ -309,17 +250,6 @@ class SlipModel(SlipPreTrainedModel):
         self.text_projection = nn.Linear(config.text_config.hidden_size, config.projection_dim, bias=False)
         self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init_value))
         self.post_init()
-        self.freeze_text_encoder_layers()
-
-    def freeze_text_encoder_layers(self) -> None:
-        """Freezes the token embedding (and with it the tied LM head) and all but the last
-        `num_trainable_text_encoder_layers` text-encoder layers, as the paper does. `None` leaves all trainable."""
-        trainable = self.config.num_trainable_text_encoder_layers
-        if trainable is None:
-            return
-        frozen_layers = self.text_encoder.layers[: max(len(self.text_encoder.layers) - trainable, 0)]
-        for module in (self.text_encoder.embed_tokens, *frozen_layers):
-            module.requires_grad_(False)
 
     def get_input_embeddings(self) -> nn.Module:
         return self.text_encoder.embed_tokens
@@ -350,7 +280,7 @@ class SlipModel(SlipPreTrainedModel):
     ) -> SlipTextLayerInputs:
         """RoPE tables and masks of the Gemma layers for `input_ids` following `past_length` cached tokens, over
         `key_length` keys (default: the cached plus the new tokens)."""
-        return SlipTextLayerInputs(
+        return SlipTextLayerInputs.build(
             self.config.text_config,
             attention_mask,
             input_ids.shape[1],
@@ -384,6 +314,27 @@ class SlipModel(SlipPreTrainedModel):
         """`[N_text, N_sensor]` scaled cosine similarities of the given embeddings."""
         return self.scale() * text_embeds @ sensor_embeds.T
 
+    def contrastive_head(
+        self,
+        sensor_tokens: torch.Tensor,
+        text_states: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        return_loss: bool,
+    ) -> dict[str, torch.Tensor | None]:
+        """The [`SlipOutput`] fields of the contrastive head: embeddings, logits, scale and the unweighted loss, from
+        the pooled sensor tokens `[B, 1 + N, C]` and the text-encoder states `[B, T, H]`."""
+        sensor_embeds = self.sensor_embedding(sensor_tokens)
+        text_embeds = self.text_embedding(text_states, attention_mask)
+        logits_per_text = self.contrastive_logits(sensor_embeds, text_embeds)
+        return dict(
+            contrastive_loss=contrastive_loss(logits_per_text) if return_loss else None,
+            logits_per_sensor=logits_per_text.T,
+            logits_per_text=logits_per_text,
+            sensor_embeds=sensor_embeds,
+            text_embeds=text_embeds,
+            logit_scale=self.scale(),
+        )
+
     def forward(
         self,
         sensor_values: torch.Tensor,
@@ -408,24 +359,19 @@ class SlipModel(SlipPreTrainedModel):
         sensor_outputs = self.sensor_model(
             sensor_values, sensor_mask, sensor_time, patch_size, output_hidden_states=output_hidden_states
         )
-        sensor_embeds = self.sensor_embedding(sensor_outputs.pooler_output)
-        text_embeds = self.text_embedding(self.encode_text(input_ids, attention_mask), attention_mask)
-        logits_per_text = self.contrastive_logits(sensor_embeds, text_embeds)
-        unweighted = contrastive_loss(logits_per_text) if return_loss else None
+        contrastive = self.contrastive_head(
+            sensor_outputs.pooler_output, self.encode_text(input_ids, attention_mask), attention_mask, return_loss
+        )
+        unweighted = contrastive["contrastive_loss"]
         output = SlipOutput(
             loss=None if unweighted is None else self.config.contrastive_loss_weight * unweighted,
-            contrastive_loss=unweighted,
-            logits_per_sensor=logits_per_text.T,
-            logits_per_text=logits_per_text,
-            sensor_embeds=sensor_embeds,
-            text_embeds=text_embeds,
-            logit_scale=self.scale(),
             sensor_model_output=sensor_outputs,
+            **contrastive,
         )
         return output if return_dict else output.to_tuple()
 
 
-class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
+class SlipForConditionalGeneration(SlipPreTrainedModel, SlipGenerationMixin):
     """The full SLIP model (the pretraining model): two towers + the multimodal decoder. `forward` returns the
     contrastive + captioning loss; `generate` captions sensors (optionally after a text prompt)."""
 
@@ -444,12 +390,6 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
     def lm_head_weight(self) -> torch.Tensor:
         """The output projection is the (tied) input embedding matrix `[vocab, H]`."""
         return self.slip.text_encoder.embed_tokens.weight
-
-    @classmethod
-    def _supports_default_dynamic_cache(cls) -> bool:
-        # The model builds its own cache (one full-length layer per Gemma layer plus the cross-attention keys), so
-        # `generate` must not hand it a sliding-window cache whose eviction the masks would not know about.
-        return False
 
     def forward(
         self,
@@ -491,14 +431,9 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
             cache = DynamicCache()
         key_length, layer_mask = None, attention_mask
         if isinstance(cache, SlipStaticCache):
-            if (self.config.text_config._attn_implementation or "").startswith("flash"):
-                raise ValueError(
-                    "A static cache needs attn_implementation 'sdpa' or 'eager': flash kernels align the causal mask "
-                    "to the end of the keys, which here include unwritten slots"
-                )
             # device-side length and full-cache keys: the same shapes at every step, no host sync
             past_length, key_length = cache.length, cache.max_length
-            layer_mask = pad_to_static_cache(attention_mask, cache)
+            layer_mask = cache.pad_mask(attention_mask)
             whole_text = not cache.cross_attention_ready
         else:
             past_length = cache.get_seq_length() if cache is not None else 0
@@ -520,18 +455,9 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
         losses = {}
         contrastive = {}
         if sensor_outputs is not None and whole_text:
-            sensor_embeds = self.slip.sensor_embedding(sensor_tokens)
-            text_embeds = self.slip.text_embedding(text_states, attention_mask)
-            logits_per_text = self.slip.contrastive_logits(sensor_embeds, text_embeds)
-            contrastive = dict(
-                logits_per_sensor=logits_per_text.T,
-                logits_per_text=logits_per_text,
-                sensor_embeds=sensor_embeds,
-                text_embeds=text_embeds,
-                logit_scale=self.slip.scale(),
-            )
+            contrastive = self.slip.contrastive_head(sensor_tokens, text_states, attention_mask, return_loss)
             if return_loss:
-                losses["contrastive"] = contrastive_loss(logits_per_text)
+                losses["contrastive"] = contrastive.pop("contrastive_loss")
         if labels is not None:
             losses["caption"] = caption_cross_entropy(decoder_states, self.lm_head_weight, labels)
 
@@ -546,114 +472,11 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, GenerationMixin):
             loss = sum(weights[name] * value for name, value in losses.items())
         output = SlipCaptioningOutput(
             loss=loss,
-            contrastive_loss=losses.get("contrastive"),
             caption_loss=losses.get("caption"),
             logits=logits,
             sensor_tokens=sensor_tokens,
             sensor_model_output=sensor_outputs,
-            **{_CACHE_OUTPUT_FIELD: cache},
-            **contrastive,
+            **{CACHE_FIELD: cache},
+            **{**contrastive, "contrastive_loss": losses.get("contrastive")},
         )
         return output if return_dict else output.to_tuple()
-
-    def prepare_inputs_for_generation(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        sensor_tokens: torch.Tensor | None = None,
-        use_cache: bool = True,
-        next_sequence_length: int | None = None,
-        cache_position: torch.Tensor | None = None,
-        **kwargs,
-    ) -> dict[str, Any]:
-        """Feeds only the tokens the cache has not seen, with the precomputed sensor tokens. With a static cache the
-        mask is padded to the cache's length here, outside a compiled decoding step, so its shapes never change."""
-        cache = kwargs.get("cache", kwargs.get("past_key_values"))
-        if next_sequence_length is not None:  # transformers 5: the number of new tokens is known without a sync
-            input_ids = input_ids[:, -next_sequence_length:]
-        elif cache_position is not None:  # transformers 4
-            input_ids = input_ids[:, -cache_position.shape[0] :]
-        elif cache is not None:
-            input_ids = input_ids[:, cache.get_seq_length() :]
-        if isinstance(cache, SlipStaticCache):
-            attention_mask = pad_to_static_cache(attention_mask, cache)
-        return {
-            "input_ids": input_ids.contiguous(),  # a slice's strides grow with the sequence: a compiled step recompiles
-            "attention_mask": attention_mask,
-            "sensor_tokens": sensor_tokens,
-            "cache": cache,
-            "use_cache": use_cache,
-            "logits_to_keep": 1,
-            "return_loss": False,
-        }
-
-    @torch.no_grad()
-    def generate(
-        self,
-        sensor_values: torch.Tensor | None = None,
-        sensor_mask: torch.Tensor | None = None,
-        sensor_time: torch.Tensor | None = None,
-        patch_size: torch.Tensor | None = None,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        sensor_tokens: torch.Tensor | None = None,
-        **generate_kwargs,
-    ) -> torch.LongTensor:
-        """Captions (or answers about) sensors. The sensor tower runs once; its pooled tokens are passed to every
-        decoding step (and expanded for beams) by `GenerationMixin`. Without `input_ids`, decoding starts from BOS.
-
-        `cache_implementation="static"` decodes with a [`SlipStaticCache`] sized for the prompt plus `max_new_tokens`:
-        every step then has the same shapes, and on a GPU transformers compiles the step (CUDA graphs). The cache is
-        kept on the model (`model._static_cache`; delete it to free its memory) and its buffers are reused while the
-        length, batch size, dtype and device stay the same, so the compiled step is reused too; a cache returned with
-        `return_dict_in_generate=True` is overwritten by the next static call, and concurrent calls need one model
-        each.
-
-        Returns `[B, prompt + new]` token ids (the prompt included, as for decoder-only models).
-        """
-        if sensor_tokens is None:
-            if sensor_values is None:
-                raise ValueError("generate needs sensor inputs or sensor_tokens")
-            sensor_tokens = self.slip.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size).pooler_output
-        if input_ids is None:
-            input_ids = torch.full(
-                (sensor_tokens.shape[0], 1), self.config.bos_token_id, dtype=torch.long, device=sensor_tokens.device
-            )
-            attention_mask = torch.ones_like(input_ids)
-        config = generate_kwargs.get("generation_config")
-        cache_implementation = generate_kwargs.pop(
-            "cache_implementation", (config or self.generation_config).cache_implementation
-        )
-        if config is not None and config.cache_implementation is not None:
-            config = generate_kwargs["generation_config"] = copy.deepcopy(config)
-            config.cache_implementation = None
-        if cache_implementation == "static":
-            cache = self._static_cache_for(input_ids.shape[1], config or self.generation_config, generate_kwargs)
-            generate_kwargs[_CACHE_OUTPUT_FIELD] = cache
-        elif cache_implementation not in (None, "dynamic"):
-            raise ValueError(f"cache_implementation={cache_implementation!r}: SLIP supports 'static' and 'dynamic'")
-        # the model builds its caches itself, and transformers rejects a cache_implementation next to a given cache
-        model_default, self.generation_config.cache_implementation = self.generation_config.cache_implementation, None
-        try:
-            return super().generate(
-                input_ids=input_ids, attention_mask=attention_mask, sensor_tokens=sensor_tokens, **generate_kwargs
-            )
-        finally:
-            self.generation_config.cache_implementation = model_default
-
-    def _static_cache_for(
-        self, prompt_length: int, config: GenerationConfig, generate_kwargs: dict[str, Any]
-    ) -> SlipStaticCache:
-        """The model's static cache, sized for the prompt plus the new tokens (rebuilt when that length changes)."""
-        max_new_tokens = generate_kwargs.get("max_new_tokens", config.max_new_tokens)
-        if max_new_tokens is not None:
-            max_length = prompt_length + max_new_tokens
-        else:
-            max_length = generate_kwargs.get("max_length", config.max_length)
-        if max_length is None:
-            raise ValueError("cache_implementation='static' needs max_new_tokens or max_length to size the cache")
-        cache = getattr(self, "_static_cache", None)
-        if cache is None or cache.max_length != max_length:
-            cache = self._static_cache = SlipStaticCache.for_config(self.config, max_length)
-        cache.reset()
-        return cache

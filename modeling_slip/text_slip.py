@@ -6,10 +6,10 @@ so that the encoder can run alone and the sensor context is an explicit argument
 
 The loop builds its own RoPE tables and masks, and keeps every layer's keys in a plain `DynamicCache` or a
 `SlipStaticCache` (no sliding eviction in either): the sliding window is applied by the mask. This keeps one code
-path for transformers 4.57 and 5.x.
+path for transformers 4.57 and 5.x (`compat_slip.call_gemma_layer` bridges their layer signatures).
 """
 
-import inspect
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -22,37 +22,30 @@ from transformers.models.gemma3.modeling_gemma3 import (
 
 from .attention_slip import SlipCrossAttentionBlock, mask_for_implementation
 from .cache_slip import SlipStaticCache
+from .compat_slip import call_gemma_layer, rope_theta
 from .configuration_slip import SlipConfig
 
-_GEMMA_LAYER_PARAMETERS = inspect.signature(Gemma3DecoderLayer.forward).parameters
-# transformers 4.57 takes global and local rotary tables and returns a tuple; 5.x takes one table, returns a tensor.
-_GEMMA_TAKES_GLOBAL_LOCAL_ROPE = "position_embeddings_global" in _GEMMA_LAYER_PARAMETERS
-_GEMMA_CACHE_ARGUMENT = "cache" if "cache" in _GEMMA_LAYER_PARAMETERS else "past_key_values"
 
-
-def rope_theta(text_config, layer_type: str) -> float:
-    """RoPE base of a Gemma-3 layer type, from either the 5.x `rope_parameters` or the 4.x fields."""
-    parameters = getattr(text_config, "rope_parameters", None)
-    if isinstance(parameters, dict) and layer_type in parameters:
-        return float(parameters[layer_type]["rope_theta"])
-    if layer_type == "sliding_attention":
-        return float(text_config.rope_local_base_freq)
-    return float(text_config.rope_theta)
-
-
+@dataclass
 class SlipTextLayerInputs:
-    """RoPE tables and attention masks for every Gemma layer type, built once per forward.
+    """RoPE tables and attention masks of every Gemma layer type, built once per forward ([`build`]) and read by
+    every layer ([`for_layer`]).
 
     Positions count pad tokens (0..T-1 for a fresh sequence, continuing after the cached tokens when decoding), so a
     teacher-forced pass and cached decoding rotate every token identically. Masks allow key j for query i iff j is
     not padding, j <= i, and, on sliding layers, i - j < sliding_window.
 
-    `past_length` may be a device tensor (static cache): positions are then computed without a host sync, and the
-    keys span the whole cache (`key_length`), so every decoding step has the same shapes.
+    Args:
+        rotary (`dict[str, tuple[torch.Tensor, torch.Tensor]]`): per layer type, cos and sin of shape `[1, T, head_dim]`.
+        masks (`dict[str, torch.Tensor]`): per layer type, the mask `[B, 1, T, K]` in the selected kernel's format.
     """
 
-    def __init__(
-        self,
+    rotary: dict[str, tuple[torch.Tensor, torch.Tensor]]
+    masks: dict[str, torch.Tensor]
+
+    @classmethod
+    def build(
+        cls,
         text_config,
         attention_mask: torch.Tensor | None,
         query_length: int,
@@ -61,7 +54,12 @@ class SlipTextLayerInputs:
         batch_size: int,
         dtype: torch.dtype,
         device: torch.device,
-    ):
+    ) -> "SlipTextLayerInputs":
+        """Tables and masks for `query_length` new tokens after `past_length` cached ones, over `key_length` keys.
+
+        `past_length` may be a device tensor (static cache): positions are then computed without a host sync, and
+        the keys span the whole cache, so every decoding step has the same shapes. `attention_mask` `[B, >=K]`.
+        """
         query_position = past_length + torch.arange(query_length, device=device)
         key_position = torch.arange(key_length, device=device)
         head_dim = text_config.head_dim
@@ -70,9 +68,7 @@ class SlipTextLayerInputs:
             key_valid = torch.ones(batch_size, key_length, dtype=torch.bool, device=device)
         else:
             key_valid = attention_mask[:, -key_length:].to(device=device, dtype=torch.bool)
-        implementation = text_config._attn_implementation
-        self.rotary: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-        self.masks: dict[str, torch.Tensor] = {}
+        rotary, masks = {}, {}
         for layer_type in set(text_config.layer_types):
             inv_freq = 1.0 / (
                 rope_theta(text_config, layer_type)
@@ -80,29 +76,18 @@ class SlipTextLayerInputs:
             )
             freqs = query_position.to(torch.float32)[:, None] * inv_freq
             angle = torch.cat((freqs, freqs), dim=-1)[None]
-            self.rotary[layer_type] = (angle.cos().to(dtype), angle.sin().to(dtype))
-            if implementation is not None and implementation.startswith("flash"):
-                # flash kernels take the 2-D padding mask and apply causality and the window themselves
-                self.masks[layer_type] = None if attention_mask is None else key_valid.long()
-                continue
+            rotary[layer_type] = (angle.cos().to(dtype), angle.sin().to(dtype))
             allowed = causal
             if layer_type == "sliding_attention":
                 allowed = allowed & (query_position[:, None] - key_position[None, :] < text_config.sliding_window)
             allowed = allowed[None, None] & key_valid[:, None, None, :]
-            self.masks[layer_type] = mask_for_implementation(allowed, implementation, dtype)
+            masks[layer_type] = mask_for_implementation(allowed, text_config._attn_implementation, dtype)
+        return cls(rotary=rotary, masks=masks)
 
-    def __call__(self, layer: Gemma3DecoderLayer, hidden_states: torch.Tensor, cache: Cache | None) -> torch.Tensor:
-        """Runs one Gemma layer on `[B, T, H]` hidden states."""
+    def for_layer(self, layer: Gemma3DecoderLayer) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """The mask and the `(cos, sin)` table of `layer`'s type."""
         layer_type = "sliding_attention" if layer.self_attn.is_sliding else "full_attention"
-        rotary = self.rotary[layer_type]
-        if _GEMMA_TAKES_GLOBAL_LOCAL_ROPE:
-            rope_kwargs = {"position_embeddings_global": rotary, "position_embeddings_local": rotary}
-        else:
-            rope_kwargs = {"position_embeddings": rotary}
-        output = layer(
-            hidden_states, attention_mask=self.masks[layer_type], **rope_kwargs, **{_GEMMA_CACHE_ARGUMENT: cache}
-        )
-        return output[0] if isinstance(output, tuple) else output
+        return self.masks[layer_type], self.rotary[layer_type]
 
 
 class SlipTextEncoder(nn.Module):
@@ -125,7 +110,7 @@ class SlipTextEncoder(nn.Module):
     ) -> torch.Tensor:
         hidden_states = self.embed_tokens(input_ids)
         for layer in self.layers:
-            hidden_states = layer_inputs(layer, hidden_states, cache)
+            hidden_states = call_gemma_layer(layer, hidden_states, *layer_inputs.for_layer(layer), cache)
         return hidden_states
 
 
@@ -150,7 +135,7 @@ class SlipTextDecoder(nn.Module):
                 text_config.hidden_size,
                 text_config.hidden_size,
                 text_config.num_attention_heads,
-                config.sensor_config.layer_norm_eps,
+                config.cross_attention_layer_norm_eps,
                 text_config.attention_dropout,
             )
             for _ in self.layers
@@ -185,7 +170,7 @@ class SlipTextDecoder(nn.Module):
     ) -> torch.Tensor:
         """hidden_states `[B, T, H]` from the text encoder, sensor_tokens `[B, 1 + N, C]` → normed `[B, T, H]`."""
         for index, (layer, cross_attention) in enumerate(zip(self.layers, self.cross_attention_layers)):
-            hidden_states = layer_inputs(layer, hidden_states, cache)
+            hidden_states = call_gemma_layer(layer, hidden_states, *layer_inputs.for_layer(layer), cache)
             key_value = self._context_key_value(index, cross_attention, sensor_tokens, cache)
             hidden_states = hidden_states + cross_attention(hidden_states, context_key_value=key_value)[0]
         return self.norm(hidden_states)

@@ -108,29 +108,41 @@ def load_reference_weights(path: str | Path) -> dict[str, torch.Tensor]:
     return checkpoint
 
 
+# Reference `config.json` field → ours, for the sensor encoder (its `sensor_encoder` dict) and the top level. Fields
+# the reference config leaves out take our defaults, which are the reference's.
+_REFERENCE_SENSOR_FIELDS = {
+    "embed_dim": "hidden_size",
+    "depth": "num_hidden_layers",
+    "num_heads": "num_attention_heads",
+    "mlp_ratio": "mlp_ratio",
+}
+_REFERENCE_FIELDS = {
+    "num_img_queries": "num_query_tokens",
+    "num_heads": "pooler_num_heads",
+    "split_layer": "split_layer",
+    "contrastive_loss_weight": "contrastive_loss_weight",
+    "caption_loss_weight": "caption_loss_weight",
+}
+REFERENCE_DROPOUT = 0.1
+
+
+def _renamed(values: dict, names: dict[str, str]) -> dict:
+    return {ours: values[theirs] for theirs, ours in names.items() if theirs in values}
+
+
 def slip_config_from_reference(reference_config: dict) -> SlipConfig:
     """SlipConfig for the reference's Hub `config.json` (SLIPConfig with a nested `sensor_encoder` dict). The text
-    side is Gemma-3-270M, which is what the reference loads."""
+    side is Gemma-3-270M, which is what the reference loads. The reference's `unlocked_layers` is a training choice
+    (`training.freezing`), not part of the model."""
     sensor = reference_config.get("sensor_encoder", {})
+    dropout = sensor.get("dropout_rate", REFERENCE_DROPOUT)  # the reference uses one rate for both
     return SlipConfig(
-        sensor_config=dict(
-            hidden_size=sensor.get("embed_dim", 768),
-            num_hidden_layers=sensor.get("depth", 12),
-            num_attention_heads=sensor.get("num_heads", 12),
-            mlp_ratio=sensor.get("mlp_ratio", 4.0),
-            hidden_dropout=sensor.get("dropout_rate", 0.1),
-            attention_dropout=sensor.get("dropout_rate", 0.1),
-        ),
+        sensor_config=dict(_renamed(sensor, _REFERENCE_SENSOR_FIELDS), hidden_dropout=dropout, attention_dropout=dropout),
         text_config=gemma3_270m_text_config(),
-        num_query_tokens=reference_config.get("num_img_queries", 64),
-        pooler_num_heads=reference_config.get("num_heads", 5),
-        split_layer=reference_config.get("split_layer", 12),
-        num_trainable_text_encoder_layers=reference_config.get("unlocked_layers", 4),
-        contrastive_loss_weight=reference_config.get("contrastive_loss_weight", 1.0),
-        caption_loss_weight=reference_config.get("caption_loss_weight", 1.0),
         logit_scale_init_value=REFERENCE_LOGIT_SCALE_MAX,
         logit_scale_max=REFERENCE_LOGIT_SCALE_MAX,
         text_pooling="penultimate_token",
+        **_renamed(reference_config, _REFERENCE_FIELDS),
     )
 
 

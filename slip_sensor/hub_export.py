@@ -64,9 +64,7 @@ def preset_model(preset: str, seed: int) -> tuple[SlipForConditionalGeneration, 
     torch.manual_seed(seed)
     model = SlipForConditionalGeneration(config).eval()
     tokenizer = train_caption_tokenizer(CAPTION_SENTENCES, vocab_size=min(2048, config.text_config.vocab_size))
-    sensor = config.sensor_config
-    feature_extractor = SlipFeatureExtractor(max_channels=sensor.max_channels, max_patches=sensor.max_patches)
-    return model, SlipProcessor(feature_extractor, tokenizer)
+    return model, SlipProcessor(SlipFeatureExtractor(), tokenizer)
 
 
 def saved_model(path: str | Path) -> tuple[SlipForConditionalGeneration, SlipProcessor]:
@@ -124,7 +122,7 @@ def export_hub_folder(
         _update_json(out / "tokenizer_config.json", tokenizer_class=PORTABLE_TOKENIZER_CLASS)
     for name, source in code_files().items():
         shutil.copyfile(source, out / name)
-    build_model_card(model.config, **card_kwargs).save(out / "README.md")
+    build_model_card(model.config, feature_extractor=processor.feature_extractor, **card_kwargs).save(out / "README.md")
     if card_kwargs.get("results") is not None:  # the card's numbers, in full, next to it
         (out / "eval_results.json").write_text(json.dumps(card_kwargs["results"], indent=2) + "\n", encoding="utf-8")
     problems = validate_hub_folder(out)

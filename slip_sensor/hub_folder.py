@@ -24,6 +24,8 @@ CODE_MODULES = (
     "slip_sensor.modeling_slip.attention_slip",
     "slip_sensor.modeling_slip.sensor_encoder_slip",
     "slip_sensor.modeling_slip.cache_slip",
+    "slip_sensor.modeling_slip.compat_slip",
+    "slip_sensor.modeling_slip.generation_slip",
     "slip_sensor.modeling_slip.text_slip",
     "slip_sensor.modeling_slip.loss_slip",
     "slip_sensor.modeling_slip.pipeline_slip",

@@ -88,7 +88,7 @@ def build_model_and_processor(
     if len(tokenizer) > model.config.text_config.vocab_size:
         raise ValueError(f"The tokenizer has {len(tokenizer)} tokens but the model only {model.config.text_config.vocab_size}")
     sensor = model.config.sensor_config
-    feature_extractor = SlipFeatureExtractor(max_channels=sensor.max_channels, max_patches=sensor.max_patches)
+    feature_extractor = SlipFeatureExtractor()
     return model, SlipProcessor(feature_extractor, tokenizer)
 
 

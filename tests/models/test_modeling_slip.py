@@ -11,6 +11,7 @@ from torch import nn
 from slip_sensor import SlipConfig, SlipForConditionalGeneration, SlipModel, SlipSensorModel
 from slip_sensor.modeling_slip.loss_slip import caption_cross_entropy
 from slip_sensor.modeling_slip.sensor_encoder_slip import SlipFlexPatchEmbedding
+from slip_sensor.training.freezing import freeze_text_encoder_layers
 
 VOCAB = 99
 BOS, EOS, PAD = 2, 1, 0
@@ -25,37 +26,24 @@ class SlipModelTester:
         self.attn_implementation = attn_implementation
 
     def get_config(self, **overrides) -> SlipConfig:
+        """slip-tiny's layout (2 + 2 Gemma layers, sliding and full), narrower, with a 4-token sliding window."""
         values = dict(
-            sensor_config=dict(
-                hidden_size=32, num_hidden_layers=2, num_attention_heads=4, base_patch_size=8, mlp_ratio=2.0
-            ),
+            sensor_config=dict(hidden_size=32, base_patch_size=8, mlp_ratio=2.0),
             text_config=dict(
                 vocab_size=VOCAB,
                 hidden_size=32,
                 intermediate_size=64,
-                num_hidden_layers=4,
-                num_attention_heads=2,
-                num_key_value_heads=1,
                 head_dim=16,
                 query_pre_attn_scalar=16,
                 sliding_window=4,
-                layer_types=["sliding_attention", "full_attention"] * 2,
                 max_position_embeddings=128,
-                pad_token_id=PAD,
-                eos_token_id=EOS,
-                bos_token_id=BOS,
-                rope_theta=1e6,
-                rope_local_base_freq=1e4,
                 initializer_range=0.1,
             ),
             num_query_tokens=4,
-            pooler_num_heads=4,
-            split_layer=2,
-            num_trainable_text_encoder_layers=None,
             attn_implementation=self.attn_implementation,
         )
         values.update(overrides)
-        return SlipConfig(**values)
+        return SlipConfig.from_preset("slip-tiny", **values)
 
     def sensor_inputs(self, seed=0) -> dict[str, torch.Tensor]:
         """Mixed patch sizes, a missing channel, left-padded patches and a NaN-style hole."""
@@ -338,8 +326,25 @@ def test_logit_scale_is_clamped(tester):
     torch.testing.assert_close(out.logits_per_text, cosine / 0.07)
 
 
-def test_freezing_follows_config(tester):
-    model = build(SlipForConditionalGeneration, tester.get_config(num_trainable_text_encoder_layers=1))
+def test_models_construct_fully_trainable(tester):
+    for model_class in (SlipModel, SlipForConditionalGeneration):
+        assert all(p.requires_grad for p in build(model_class, tester.get_config()).parameters())
+
+
+@pytest.mark.parametrize("model_class", [SlipModel, SlipForConditionalGeneration])
+def test_freezing_keeps_the_last_text_encoder_layers_trainable(tester, model_class):
+    model = build(model_class, tester.get_config())
+    frozen = freeze_text_encoder_layers(model, num_trainable=1)
+    prefix = "slip." if model_class is SlipForConditionalGeneration else ""
+    assert frozen == [name for name, p in model.named_parameters() if not p.requires_grad]
+    assert f"{prefix}text_encoder.embed_tokens.weight" in frozen
+    assert all(name.startswith(f"{prefix}text_encoder.") for name in frozen)
+    assert freeze_text_encoder_layers(build(model_class, tester.get_config()), None) == []
+
+
+def test_freezing_leaves_the_decoder_and_sensor_tower_trainable(tester):
+    model = build(SlipForConditionalGeneration, tester.get_config())
+    freeze_text_encoder_layers(model, num_trainable=1)
     encoder = model.slip.text_encoder
     assert not encoder.embed_tokens.weight.requires_grad
     assert not any(p.requires_grad for p in encoder.layers[0].parameters())

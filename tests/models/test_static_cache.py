@@ -6,6 +6,7 @@ from torch._dynamo.testing import CompileCounter
 from transformers import GenerationConfig
 
 from slip_sensor import SlipForConditionalGeneration, SlipStaticCache
+from slip_sensor.modeling_slip.compat_slip import CACHE_FIELD
 
 from .test_modeling_slip import SlipModelTester, build
 
@@ -35,13 +36,16 @@ def test_static_cache_generates_the_same_tokens(model_and_inputs, search):
     assert torch.equal(outputs[0], outputs[1]) and torch.equal(outputs[0], outputs[2])
 
 
-def test_static_cache_is_reused_between_calls_of_the_same_length(model_and_inputs):
+def test_static_cache_passed_back_is_reused_and_the_model_keeps_none(model_and_inputs):
     model, sensors, _ = model_and_inputs
-    model.generate(**sensors, max_new_tokens=5, do_sample=False, cache_implementation="static")
-    cache = model._static_cache
+    first = model.generate(
+        **sensors, max_new_tokens=5, do_sample=False, cache_implementation="static", return_dict_in_generate=True
+    )
+    cache = getattr(first, CACHE_FIELD)
+    assert isinstance(cache, SlipStaticCache) and not any(isinstance(v, SlipStaticCache) for v in vars(model).values())
     pointers = [key.data_ptr() for key in cache.keys]
-    model.generate(**sensors, max_new_tokens=5, do_sample=False, cache_implementation="static")
-    assert model._static_cache is cache and [key.data_ptr() for key in cache.keys] == pointers
+    again = model.generate(**sensors, max_new_tokens=5, do_sample=False, **{CACHE_FIELD: cache})
+    assert torch.equal(again, first.sequences) and [key.data_ptr() for key in cache.keys] == pointers
     # BOS + 5 new tokens fit; the last new token is never fed back
     assert cache.keys[0].shape[2] == cache.max_length == 6 and cache.get_seq_length() == 5
 
@@ -90,13 +94,16 @@ def test_static_cache_too_short_is_a_clear_error(model_and_inputs):
 def test_static_cache_from_the_generation_config(model_and_inputs):
     model, sensors, _ = model_and_inputs
     expected = model.generate(**sensors, max_new_tokens=5, do_sample=False)
-    config = GenerationConfig(cache_implementation="static", max_new_tokens=5, do_sample=False)
-    assert torch.equal(model.generate(**sensors, generation_config=config), expected)
-    assert model._static_cache.max_length == 6 and config.cache_implementation == "static"  # the caller's is intact
+    config = GenerationConfig(
+        cache_implementation="static", max_new_tokens=5, do_sample=False, return_dict_in_generate=True
+    )
+    generated = model.generate(**sensors, generation_config=config)
+    assert torch.equal(generated.sequences, expected) and getattr(generated, CACHE_FIELD).max_length == 6
+    assert config.cache_implementation == "static"  # the caller's config is intact
     model.generation_config.cache_implementation = "static"
-    model._static_cache = None
-    assert torch.equal(model.generate(**sensors, max_new_tokens=5, do_sample=False), expected)
-    assert model._static_cache is not None
+    generated = model.generate(**sensors, max_new_tokens=5, do_sample=False, return_dict_in_generate=True)
+    assert torch.equal(generated.sequences, expected) and isinstance(getattr(generated, CACHE_FIELD), SlipStaticCache)
+    assert model.generation_config.cache_implementation == "static"  # the model's too
 
 
 def test_forward_with_sensors_and_a_static_cache_keeps_the_contrastive_outputs(model_and_inputs):

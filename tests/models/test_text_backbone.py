@@ -1,4 +1,4 @@
-"""`from_text_backbone` starts the text side from a Gemma-3 causal LM: with the cross-attention silenced, SLIP's text
+"""`convert_text_backbone.from_text_backbone` starts the text side from a Gemma-3 causal LM: with the cross-attention silenced, SLIP's text
 encoder and decoder reproduce the backbone exactly, and the new parameters are initialised (finite, non-zero)."""
 
 import pytest
@@ -6,6 +6,7 @@ import torch
 from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
 from slip_sensor import SlipForConditionalGeneration, SlipModel
+from slip_sensor.convert_text_backbone import from_text_backbone
 from tests.models.test_modeling_slip import SlipModelTester
 
 
@@ -23,7 +24,7 @@ def backbone_dir(tmp_path_factory):
 def test_text_encoder_equals_backbone_hidden_state(backbone_dir):
     directory, backbone = backbone_dir
     config = SlipModelTester().get_config()
-    model = SlipModel.from_text_backbone(str(directory), config=config).eval()
+    model = from_text_backbone(SlipModel, str(directory), config=config).eval()
     ids = torch.randint(4, 99, (2, 7))
     ids[:, 0] = 2
     expected = backbone(ids, output_hidden_states=True).hidden_states[config.split_layer]
@@ -33,7 +34,7 @@ def test_text_encoder_equals_backbone_hidden_state(backbone_dir):
 def test_decoder_equals_backbone_when_cross_attention_is_silent(backbone_dir):
     directory, backbone = backbone_dir
     tester = SlipModelTester()
-    model = SlipForConditionalGeneration.from_text_backbone(str(directory), config=tester.get_config()).eval()
+    model = from_text_backbone(SlipForConditionalGeneration, str(directory), config=tester.get_config()).eval()
     new_parameters = [model.slip.sensor_model.pooler.queries, model.text_decoder.cross_attention_layers[0].attention.q_proj.weight]
     assert all(torch.isfinite(p).all() and p.abs().sum() > 0 for p in new_parameters)
     with torch.no_grad():

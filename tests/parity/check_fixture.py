@@ -26,33 +26,39 @@ from slip_sensor.processors.feature_extraction_slip import SlipFeatureExtractor
 ATOL = RTOL = 1e-4
 
 
+# fixture field → ours, for the sensor encoder, the pooler and the top level
+SENSOR_FIELDS = {
+    "embed_dim": "hidden_size",
+    "depth": "num_hidden_layers",
+    "num_heads": "num_attention_heads",
+    "mlp_ratio": "mlp_ratio",
+    "base_patch": "base_patch_size",
+    "rope_base": "rope_theta",
+    "layer_norm_eps": "layer_norm_eps",
+}
+POOLER_FIELDS = {"num_img_queries": "num_query_tokens", "num_heads": "pooler_num_heads", "mlp_ratio": "pooler_mlp_ratio"}
+TOP_LEVEL_FIELDS = {
+    "common_dim": "projection_dim",
+    "split_layer": "split_layer",
+    "contrastive_loss_weight": "contrastive_loss_weight",
+    "caption_loss_weight": "caption_loss_weight",
+    "temperature_max": "logit_scale_max",
+}
+
+
+def renamed(values: dict, names: dict[str, str]) -> dict:
+    return {ours: values[theirs] for theirs, ours in names.items()}
+
+
 def config_from_fixture(fixture: dict) -> SlipConfig:
-    sensor, pooler = fixture["sensor_encoder"], fixture["pooler"]
-    text_config = dict(fixture["gemma3_text_config"])
-    text_config["attn_implementation"] = "sdpa"
     return SlipConfig(
-        sensor_config=dict(
-            hidden_size=sensor["embed_dim"],
-            num_hidden_layers=sensor["depth"],
-            num_attention_heads=sensor["num_heads"],
-            mlp_ratio=sensor["mlp_ratio"],
-            base_patch_size=sensor["base_patch"],
-            rope_theta=sensor["rope_base"],
-            layer_norm_eps=sensor["layer_norm_eps"],
-            max_channels=fixture["collator"]["sensor_max_nvar"],
-            max_patches=fixture["collator"]["sensor_max_len"],
-        ),
-        text_config=text_config,
-        num_query_tokens=pooler["num_img_queries"],
-        pooler_num_heads=pooler["num_heads"],
-        pooler_mlp_ratio=pooler["mlp_ratio"],
-        projection_dim=fixture["common_dim"],
-        split_layer=fixture["split_layer"],
-        contrastive_loss_weight=fixture["contrastive_loss_weight"],
-        caption_loss_weight=fixture["caption_loss_weight"],
-        logit_scale_max=fixture["temperature_max"],
+        sensor_config=renamed(fixture["sensor_encoder"], SENSOR_FIELDS),
+        text_config={**fixture["gemma3_text_config"], "attn_implementation": "sdpa"},
+        cross_attention_layer_norm_eps=fixture["decoder_cross_attn"]["layer_norm_eps"],
         text_pooling="penultimate_token",
         attn_implementation="sdpa",
+        **renamed(fixture["pooler"], POOLER_FIELDS),
+        **renamed(fixture, TOP_LEVEL_FIELDS),
     )
 
 
@@ -69,8 +75,9 @@ def run_model(fixture_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, tor
     batch_size = inputs["patch_sizes"].shape[0]
     raw = [inputs[f"raw_sample{i}"] for i in range(batch_size)]
     raw = [series[0] if series.shape[0] == 1 else series for series in raw]  # univariate samples arrive as 1-D
+    collator = fixture["collator"]
     feature_extractor = SlipFeatureExtractor(
-        max_channels=config.sensor_config.max_channels, max_patches=config.sensor_config.max_patches
+        max_channels=collator["sensor_max_nvar"], max_patches=collator["sensor_max_len"]
     )
     sensors = feature_extractor(
         [s.numpy() for s in raw], patch_size=inputs["patch_sizes"].tolist(), return_tensors="pt"
