@@ -161,7 +161,7 @@ class SlipConfig(PretrainedConfig):
             model_type = text_config.pop("model_type", "gemma3_text")
             text_config = AutoConfig.for_model(model_type, **text_config)
         if kwargs.get("tie_word_embeddings") is False:
-            raise ValueError("SLIP reads its caption logits through the token embedding; tie_word_embeddings must be True")
+            raise ValueError("SLIP reads its caption logits through the token embedding: tie_word_embeddings is True")
         if text_pooling not in TEXT_POOLING_TYPES:
             raise ValueError(f"text_pooling must be one of {TEXT_POOLING_TYPES}, got {text_pooling!r}")
         if not 0 < split_layer < text_config.num_hidden_layers:

@@ -16,7 +16,9 @@ from .compat_slip import CACHE_FIELD, new_token_count
 CACHE_IMPLEMENTATIONS = (None, "dynamic", "static")
 
 
-def static_cache_length(prompt_length: int, generation_config: GenerationConfig, generate_kwargs: dict[str, Any]) -> int:
+def static_cache_length(
+    prompt_length: int, generation_config: GenerationConfig, generate_kwargs: dict[str, Any]
+) -> int:
     """Tokens a static cache must hold: the prompt plus `max_new_tokens`, else `max_length` (keyword arguments of
     `generate` first, then the generation config)."""
     max_new_tokens = generate_kwargs.get("max_new_tokens", generation_config.max_new_tokens)

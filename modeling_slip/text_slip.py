@@ -36,7 +36,7 @@ class SlipTextLayerInputs:
     not padding, j <= i, and, on sliding layers, i - j < sliding_window.
 
     Args:
-        rotary (`dict[str, tuple[torch.Tensor, torch.Tensor]]`): per layer type, cos and sin of shape `[1, T, head_dim]`.
+        rotary (`dict[str, tuple[torch.Tensor, torch.Tensor]]`): per layer type, cos and sin `[1, T, head_dim]`.
         masks (`dict[str, torch.Tensor]`): per layer type, the mask `[B, 1, T, K]` in the selected kernel's format.
     """
 

@@ -137,7 +137,9 @@ def slip_config_from_reference(reference_config: dict) -> SlipConfig:
     sensor = reference_config.get("sensor_encoder", {})
     dropout = sensor.get("dropout_rate", REFERENCE_DROPOUT)  # the reference uses one rate for both
     return SlipConfig(
-        sensor_config=dict(_renamed(sensor, _REFERENCE_SENSOR_FIELDS), hidden_dropout=dropout, attention_dropout=dropout),
+        sensor_config={
+            **_renamed(sensor, _REFERENCE_SENSOR_FIELDS), "hidden_dropout": dropout, "attention_dropout": dropout
+        },
         text_config=gemma3_270m_text_config(),
         logit_scale_init_value=REFERENCE_LOGIT_SCALE_MAX,
         logit_scale_max=REFERENCE_LOGIT_SCALE_MAX,

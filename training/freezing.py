@@ -3,8 +3,6 @@
 A training policy, applied to a constructed model: SLIP models themselves are built fully trainable.
 """
 
-from torch import nn
-
 from slip_sensor.modeling_slip.modeling_slip import SlipForConditionalGeneration, SlipModel
 
 
@@ -26,8 +24,8 @@ def freeze_text_encoder_layers(model: SlipModel | SlipForConditionalGeneration, 
         raise ValueError(f"num_trainable must be None or >= 0, got {num_trainable}")
     slip = model.slip if isinstance(model, SlipForConditionalGeneration) else model
     encoder = slip.text_encoder
-    frozen_modules: list[nn.Module] = [encoder.embed_tokens, *encoder.layers[: max(len(encoder.layers) - num_trainable, 0)]]
-    frozen_ids = {id(parameter) for module in frozen_modules for parameter in module.parameters()}
+    frozen_layers = encoder.layers[: max(len(encoder.layers) - num_trainable, 0)]
+    frozen_ids = {id(p) for module in (encoder.embed_tokens, *frozen_layers) for p in module.parameters()}
     frozen = []
     for name, parameter in model.named_parameters():
         if id(parameter) in frozen_ids:

@@ -36,7 +36,11 @@ SENSOR_FIELDS = {
     "rope_base": "rope_theta",
     "layer_norm_eps": "layer_norm_eps",
 }
-POOLER_FIELDS = {"num_img_queries": "num_query_tokens", "num_heads": "pooler_num_heads", "mlp_ratio": "pooler_mlp_ratio"}
+POOLER_FIELDS = {
+    "num_img_queries": "num_query_tokens",
+    "num_heads": "pooler_num_heads",
+    "mlp_ratio": "pooler_mlp_ratio",
+}
 TOP_LEVEL_FIELDS = {
     "common_dim": "projection_dim",
     "split_layer": "split_layer",
