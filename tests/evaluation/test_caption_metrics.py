@@ -1,13 +1,12 @@
-"""Caption metrics against hand-computed values. The MiniLM sentence model is loaded once for the whole session
-(module-level cache in `scorers.minilm`)."""
+"""Caption metrics against hand-computed values, with one or several references per prediction."""
 
 import pytest
 
 from slip_sensor.evaluation.metrics import METRIC_NAMES, caption_metrics, metric_path
+from slip_sensor.evaluation.metrics.scorers import minilm
 from slip_sensor.evaluation.metrics.scorers.bertscore import bertscore
 from slip_sensor.evaluation.metrics.scorers.bleu import bleu4
 from slip_sensor.evaluation.metrics.scorers.meteor import meteor, wordnet_available
-from slip_sensor.evaluation.metrics.scorers.minilm import sentence_model
 from slip_sensor.evaluation.metrics.scorers.rouge import rouge_l
 from slip_sensor.evaluation.metrics.scorers.sbert import sbert_cosine
 
@@ -126,9 +125,49 @@ def test_input_checks():
     with pytest.raises(ValueError):
         rouge_l([], [])
     with pytest.raises(ValueError):
-        meteor(["a"], [["a", "b"]])  # one string reference per prediction
+        meteor(["a"], [[]])  # a prediction without references
+    with pytest.raises(ValueError):
+        meteor(["a"], [[1]])
 
 
-def test_sentence_model_is_loaded_once():
-    sentence_model()
-    assert sentence_model.cache_info().misses == 1
+MULTI_PREDICTIONS = ["the cat sat on the mat", "the user walks"]
+MULTI_REFERENCES = [["a dog ran in the park", "the cat sat on a mat"], ["the user was walking"]]
+
+
+@pytest.mark.parametrize("name", ["bleu4", "meteor", "rouge_l", "sbert", "bertscore"])
+def test_several_references_score_no_lower_than_the_best_single_one(name):
+    score = {"bleu4": bleu4, "meteor": meteor, "rouge_l": rouge_l, "sbert": sbert_cosine, "bertscore": bertscore}[name]
+    key = {"sbert": "sbert_cosine", "bertscore": "bertscore_f1"}.get(name, name)
+    best_single = score(MULTI_PREDICTIONS, [group[-1] for group in MULTI_REFERENCES])[key]
+    worst_single = score(MULTI_PREDICTIONS, [group[0] for group in MULTI_REFERENCES])[key]
+    several = score(MULTI_PREDICTIONS, MULTI_REFERENCES)[key]
+    assert worst_single < best_single
+    if name == "bleu4":  # corpus BLEU pools n-gram matches over all references instead of picking one
+        assert several >= best_single - 1e-9
+    else:  # the per-prediction maximum: here the last reference of each group
+        assert several == pytest.approx(best_single, abs=1e-5)
+
+
+def test_caption_metrics_options_for_training_evaluation():
+    cheap = caption_metrics(MULTI_PREDICTIONS, MULTI_REFERENCES, model_metrics=False, provenance=False)
+    assert set(cheap) == {"bleu4", "meteor", "rouge_l"} and all(isinstance(v, float) for v in cheap.values())
+    full = caption_metrics(MULTI_PREDICTIONS, MULTI_REFERENCES)
+    assert {key: full[key] for key in cheap} == cheap
+
+
+def test_sbert_and_bertscore_share_one_sentence_model(monkeypatch):
+    loads = []
+    real = minilm.SentenceTransformer
+
+    def counting(*args, **kwargs):
+        loads.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(minilm, "SentenceTransformer", counting)
+    minilm.sentence_model.cache_clear()
+    try:
+        sbert_cosine(IDENTICAL, IDENTICAL)
+        bertscore(IDENTICAL, IDENTICAL)
+        assert len(loads) == 1
+    finally:
+        minilm.sentence_model.cache_clear()  # later tests load the real (unpatched) model again
