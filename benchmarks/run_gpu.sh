@@ -9,7 +9,7 @@
 #   2. torch.compile: every layer compiled, static-cache decoding compiled with CUDA graphs;
 #   3. activation checkpointing: the two train workloads (memory against speed);
 #   4. the processor (raw arrays -> tensors).
-# Not yet run on a GPU: give the device call its full 10 minutes.
+# Its running time has not been measured yet: allow it about 10 minutes on one GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out_dir="${1:-benchmarks/results}"

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData, metadata_load
 
+from slip_sensor.evaluation.report import results_table
 from slip_sensor.modeling_slip.configuration_slip import SlipConfig
 from slip_sensor.modeling_slip.modeling_slip import SlipForConditionalGeneration
 from slip_sensor.processors.feature_extraction_slip import SlipFeatureExtractor
@@ -66,46 +67,36 @@ def eval_results(results: dict[str, Any]) -> list[EvalResult]:
     """Zero-shot and linear-probe accuracy and macro-F1 of every task, as model-index entries (fractions in [0, 1])."""
     entries = []
     for name, task in results["tasks"].items():
-        dataset = task.get("dataset", {}).get("name", name)
-        probe, zero_shot = task["linear_probe"], task["zero_shot"]
-        seeds = len(probe["seeds"])
-        common = dict(dataset_type=dataset, dataset_name=name, dataset_split="test")
-        entries += [
-            EvalResult(
-                task_type="zero-shot-classification",
-                task_name="Zero-shot sensor classification",
-                metric_type="accuracy",
-                metric_value=zero_shot["accuracy"],
-                metric_name="zero-shot accuracy",
-                **common,
+        seeds = len(task["linear_probe"]["seeds"])
+        evaluations = (  # task type, task name, scores, key suffix, metric name prefix and suffix
+            ("zero-shot-classification", "Zero-shot sensor classification", task["zero_shot"], "", "zero-shot", ""),
+            (
+                "feature-extraction",
+                "Linear probe on frozen sensor features",
+                task["linear_probe"],
+                "_mean",
+                "linear-probe",
+                f" (mean of {seeds} seeds)",
             ),
-            EvalResult(
-                task_type="zero-shot-classification",
-                task_name="Zero-shot sensor classification",
-                metric_type="f1",
-                metric_value=zero_shot["macro_f1"],
-                metric_name="zero-shot macro-F1",
-                metric_config="macro",
-                **common,
-            ),
-            EvalResult(
-                task_type="feature-extraction",
-                task_name="Linear probe on frozen sensor features",
-                metric_type="accuracy",
-                metric_value=probe["accuracy_mean"],
-                metric_name=f"linear-probe accuracy (mean of {seeds} seeds)",
-                **common,
-            ),
-            EvalResult(
-                task_type="feature-extraction",
-                task_name="Linear probe on frozen sensor features",
-                metric_type="f1",
-                metric_value=probe["macro_f1_mean"],
-                metric_name=f"linear-probe macro-F1 (mean of {seeds} seeds)",
-                metric_config="macro",
-                **common,
-            ),
-        ]
+        )
+        for task_type, task_name, scores, suffix, prefix, note in evaluations:
+            for metric_type, key, label, metric_config in (
+                ("accuracy", "accuracy", "accuracy", None),
+                ("f1", "macro_f1", "macro-F1", "macro"),
+            ):
+                entries.append(
+                    EvalResult(
+                        task_type=task_type,
+                        task_name=task_name,
+                        metric_type=metric_type,
+                        metric_value=scores[key + suffix],
+                        metric_name=f"{prefix} {label}{note}",
+                        metric_config=metric_config,
+                        dataset_type=task.get("dataset", {}).get("name", name),
+                        dataset_name=name,
+                        dataset_split="test",
+                    )
+                )
     return entries
 
 
@@ -154,9 +145,6 @@ def build_model_card(
     table = None
     if results is not None:
         check_results(results)
-        # Imported here: the evaluation package needs the `eval` extra, which a card without results does not.
-        from slip_sensor.evaluation.report import results_table
-
         table = results_table(results)
     name = model_id or "SLIP"
     card_data = ModelCardData(
@@ -180,14 +168,8 @@ def build_model_card(
         random_weights=preset is not None,
         preset=preset,
         seed=seed,
-        sensor=config.sensor_config,
+        config=config,
         feature_extractor=feature_extractor or SlipFeatureExtractor(),
-        text=config.text_config,
-        num_query_tokens=config.num_query_tokens,
-        pooler_num_heads=config.pooler_num_heads,
-        split_layer=config.split_layer,
-        num_decoder_layers=config.num_decoder_layers,
-        projection_dim=config.projection_dim,
         parameter_counts=parameter_counts(config),
         results_table=table,
         environment=", ".join(f"{key} {environment[key]}" for key in environment_keys if key in environment),

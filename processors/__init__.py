@@ -1,7 +1,17 @@
-"""SLIP processing: sensor feature extractor, processor (feature extractor + tokenizer), caption tokenizer trainer."""
+"""SLIP processing: sensor feature extractor, processor (feature extractor + tokenizer), caption tokenizer trainer.
 
-from .feature_extraction_slip import SlipFeatureExtractor
-from .processing_slip import SlipProcessor
-from .tokenizer_training import train_caption_tokenizer
+Each name is imported on first access, which also registers the SLIP classes with transformers' Auto classes and
+pipeline tasks (`slip_sensor.register_auto_classes`)."""
 
-__all__ = ["SlipFeatureExtractor", "SlipProcessor", "train_caption_tokenizer"]
+from ..auto_registration import register_auto_classes
+from ..lazy_exports import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".feature_extraction_slip": ("SlipFeatureExtractor",),
+        ".processing_slip": ("SlipProcessor",),
+        ".tokenizer_training": ("train_caption_tokenizer",),
+    },
+    register_auto_classes,
+)

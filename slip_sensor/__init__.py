@@ -1,41 +1,22 @@
-"""SLIP: Sensor Language-Informed Pretraining, as a Hugging Face Hub-native package."""
+"""SLIP: Sensor Language-Informed Pretraining, as a Hugging Face Hub-native package.
 
+`import slip_sensor` is light (no torch, no transformers): the names below are imported on first access, and that
+first access registers the SLIP classes with transformers' Auto classes and pipeline tasks (`register_auto_classes`).
+"""
+
+from . import modeling_slip, processors
 from .auto_registration import register_auto_classes
-from .modeling_slip.cache_slip import SlipStaticCache
-from .modeling_slip.configuration_slip import SLIP_PRESETS, SlipConfig, SlipSensorConfig
-from .modeling_slip.modeling_slip import (
-    SlipForConditionalGeneration,
-    SlipModel,
-    SlipPreTrainedModel,
-    SlipSensorModel,
-)
-from .modeling_slip.pipeline_slip import (
-    SensorCaptioningPipeline,
-    SensorFeatureExtractionPipeline,
-    ZeroShotSensorClassificationPipeline,
-)
-from .processors import SlipFeatureExtractor, SlipProcessor
-from .shipped_models import pretrained
+from .lazy_exports import lazy_exports
 
 __version__ = "0.1.0"
 
-# Auto classes and pipeline tasks resolve to the installed classes, without trust_remote_code.
-register_auto_classes()
-
-__all__ = [
-    "SLIP_PRESETS",
-    "SensorCaptioningPipeline",
-    "SensorFeatureExtractionPipeline",
-    "SlipConfig",
-    "SlipFeatureExtractor",
-    "SlipForConditionalGeneration",
-    "SlipModel",
-    "SlipPreTrainedModel",
-    "SlipProcessor",
-    "SlipSensorConfig",
-    "SlipSensorModel",
-    "SlipStaticCache",
-    "ZeroShotSensorClassificationPipeline",
-    "__version__",
-    "pretrained",
-]
+_exports, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".modeling_slip": modeling_slip.__all__,
+        ".processors": ("SlipFeatureExtractor", "SlipProcessor"),
+        ".shipped_models": ("pretrained",),
+    },
+    register_auto_classes,
+)
+__all__ = [*_exports, "__version__", "register_auto_classes"]

@@ -2,9 +2,11 @@
 
 One mapping, used two ways:
 
-- pip users: `import slip_sensor` calls `register_auto_classes()`, so `AutoModel.from_pretrained(folder)`,
+- pip users: `register_auto_classes()` runs on the first access of a SLIP name through `slip_sensor`,
+  `slip_sensor.modeling_slip` or `slip_sensor.processors` (`from slip_sensor import SlipModel`,
+  `slip_sensor.pretrained()`), or when called; from then on `AutoModel.from_pretrained(folder)`,
   `AutoProcessor.from_pretrained(folder)` and `pipeline("sensor-captioning", model=model, processor=processor)`
-  work without remote code.
+  work without remote code. `import slip_sensor` alone registers nothing: it loads neither torch nor transformers.
 - Hub folders: `slip export` marks the classes with `hub_auto_classes()` while saving (transformers then writes
   `auto_map` into the JSON files) and writes `config_auto_map()` and `custom_pipelines()` into `config.json`, so
   everything resolves with `trust_remote_code=True`.
@@ -17,43 +19,48 @@ the checkpoint; `AutoModel` (`SlipModel.get_sensor_features`) and the feature-ex
 """
 
 import contextlib
+import importlib
 from collections.abc import Iterator
 
-import transformers
-from transformers import AutoConfig
-from transformers.pipelines import PIPELINE_REGISTRY
-
-from .modeling_slip.configuration_slip import SlipConfig
-from .modeling_slip.modeling_slip import SlipForConditionalGeneration, SlipModel
-from .modeling_slip.pipeline_slip import (
-    SensorCaptioningPipeline,
-    SensorFeatureExtractionPipeline,
-    ZeroShotSensorClassificationPipeline,
-)
-from .processors import SlipFeatureExtractor, SlipProcessor
-
-# Auto class name → SLIP class. Config and model entries go to `config.json`; the others to their own JSON files.
-AUTO_CLASSES: dict[str, type] = {
-    "AutoConfig": SlipConfig,
-    "AutoModel": SlipModel,
-    "AutoModelForCausalLM": SlipForConditionalGeneration,
-    "AutoFeatureExtractor": SlipFeatureExtractor,
-    "AutoProcessor": SlipProcessor,
+# Auto class name → SLIP class, as "module.ClassName" with the module below `slip_sensor`. Classes are named rather
+# than imported, so that importing this module (and `slip_sensor`) loads neither torch nor the model code; the
+# last two parts are how `auto_map` names the class in a flat Hub folder. Config and model entries go to
+# `config.json`; the others to their own JSON files.
+AUTO_CLASSES: dict[str, str] = {
+    "AutoConfig": "modeling_slip.configuration_slip.SlipConfig",
+    "AutoModel": "modeling_slip.modeling_slip.SlipModel",
+    "AutoModelForCausalLM": "modeling_slip.modeling_slip.SlipForConditionalGeneration",
+    "AutoFeatureExtractor": "processors.feature_extraction_slip.SlipFeatureExtractor",
+    "AutoProcessor": "processors.processing_slip.SlipProcessor",
 }
 CONFIG_AUTO_CLASSES = ("AutoConfig", "AutoModel", "AutoModelForCausalLM")
 
 # Pipeline task → (pipeline class, Auto class that loads its model).
-PIPELINE_TASKS: dict[str, tuple[type, str]] = {
-    "sensor-captioning": (SensorCaptioningPipeline, "AutoModelForCausalLM"),
-    "zero-shot-sensor-classification": (ZeroShotSensorClassificationPipeline, "AutoModel"),
-    "sensor-feature-extraction": (SensorFeatureExtractionPipeline, "AutoModel"),
+PIPELINES = "modeling_slip.pipeline_slip"
+PIPELINE_TASKS: dict[str, tuple[str, str]] = {
+    "sensor-captioning": (f"{PIPELINES}.SensorCaptioningPipeline", "AutoModelForCausalLM"),
+    "zero-shot-sensor-classification": (f"{PIPELINES}.ZeroShotSensorClassificationPipeline", "AutoModel"),
+    "sensor-feature-extraction": (f"{PIPELINES}.SensorFeatureExtractionPipeline", "AutoModel"),
 }
 PIPELINE_TYPE = "multimodal"
 
+_registered = False
 
-def class_reference(cls: type) -> str:
+
+def load_class(path: str) -> type:
+    """The class `path` ("module.ClassName" below `slip_sensor`) names."""
+    module, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(f"slip_sensor.{module}"), name)
+
+
+def auto_classes() -> dict[str, type]:
+    """`AUTO_CLASSES` with the classes imported."""
+    return {auto_name: load_class(path) for auto_name, path in AUTO_CLASSES.items()}
+
+
+def class_reference(path: str) -> str:
     """`"module_file.ClassName"`, how `auto_map` and `custom_pipelines` name a class of a flat Hub folder."""
-    return f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
+    return ".".join(path.rsplit(".", 2)[-2:])
 
 
 def config_auto_map() -> dict[str, str]:
@@ -87,16 +94,33 @@ def _default_model() -> dict | tuple | None:
 
 def register_auto_classes() -> None:
     """Registers the SLIP classes with the Auto classes and the pipeline tasks with `PIPELINE_REGISTRY` (with the
-    shipped slip-tiny as their default model)."""
-    AutoConfig.register(SlipConfig.model_type, SlipConfig, exist_ok=True)
-    for auto_name, cls in AUTO_CLASSES.items():
-        if auto_name != "AutoConfig":
-            getattr(transformers, auto_name).register(SlipConfig, cls, exist_ok=True)
+    shipped slip-tiny as their default model). Runs once per process; later calls return at once."""
+    global _registered
+    if _registered:
+        return
+    # set first: the imports below may access a `slip_sensor` name, whose first access calls this function again
+    _registered = True
+    try:
+        _register()
+    except BaseException:
+        _registered = False
+        raise
+
+
+def _register() -> None:
+    import transformers
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    classes = auto_classes()
+    config_class = classes.pop("AutoConfig")
+    transformers.AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
+    for auto_name, cls in classes.items():
+        getattr(transformers, auto_name).register(config_class, cls, exist_ok=True)
     default = _default_model()
     for task, (pipeline_class, auto_name) in PIPELINE_TASKS.items():
         PIPELINE_REGISTRY.register_pipeline(
             task,
-            pipeline_class=pipeline_class,
+            pipeline_class=load_class(pipeline_class),
             pt_model=getattr(transformers, auto_name),
             default=default,
             type=PIPELINE_TYPE,
@@ -107,9 +131,10 @@ def register_auto_classes() -> None:
 def hub_auto_classes() -> Iterator[None]:
     """Marks every class for its Auto class (`register_for_auto_class`) while a Hub folder is saved, so that
     `save_pretrained` writes `auto_map` entries; unmarks them afterwards, so that ordinary checkpoints stay plain."""
-    previous = {cls: cls._auto_class for cls in AUTO_CLASSES.values()}
+    classes = auto_classes()
+    previous = {cls: cls._auto_class for cls in classes.values()}
     try:
-        for auto_name, cls in AUTO_CLASSES.items():
+        for auto_name, cls in classes.items():
             cls.register_for_auto_class(auto_name)
         yield
     finally:
@@ -120,9 +145,11 @@ def hub_auto_classes() -> Iterator[None]:
 __all__ = [
     "AUTO_CLASSES",
     "PIPELINE_TASKS",
+    "auto_classes",
     "class_reference",
     "config_auto_map",
     "custom_pipelines",
     "hub_auto_classes",
+    "load_class",
     "register_auto_classes",
 ]

@@ -7,31 +7,25 @@
 | attribute-driven synthetic series | `synthetic` |
 | neurokit2 physiological simulations | `physio` |
 | real labelled datasets bundled with aeon | `aeon_datasets` |
-| corpus schema, shards and `load_corpus` | `corpus` (the authors' SlipDataset layout: `authors_layout`) |
+| corpus schema | `corpus_schema` |
+| corpus shards and `load_corpus` | `corpus` (the authors' SlipDataset layout: `authors_layout`) |
 | parallel atomic builds, `slip build-corpus` | `builder`, `build_corpus_cli` |
+
+The names below are imported on first access, so importing the package does not load the builders and their
+dependencies.
 """
 
-from .attributes import SeriesFacts, describe_series
-from .builder import BuildSummary, build_corpus
-from .captions import Paraphraser, SensorCaption, caption_sensor, render_caption
-from .corpus import CORPUS_FEATURES, CorpusLoadError, load_corpus, to_channels_first
-from .labelled import LabelledSensorDataset
-from .aeon_datasets import list_labelled_datasets, load_labelled_dataset
+from ..lazy_exports import lazy_exports
 
-__all__ = [
-    "BuildSummary",
-    "CORPUS_FEATURES",
-    "CorpusLoadError",
-    "LabelledSensorDataset",
-    "Paraphraser",
-    "SensorCaption",
-    "SeriesFacts",
-    "build_corpus",
-    "caption_sensor",
-    "describe_series",
-    "list_labelled_datasets",
-    "load_corpus",
-    "load_labelled_dataset",
-    "render_caption",
-    "to_channels_first",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".attributes": ("SeriesFacts", "describe_series"),
+        ".builder": ("BuildSummary", "build_corpus"),
+        ".captions": ("Paraphraser", "SensorCaption", "caption_sensor", "render_caption"),
+        ".corpus_schema": ("CORPUS_FEATURES", "CorpusLoadError"),
+        ".corpus": ("load_corpus",),
+        ".labelled": ("LabelledSensorDataset",),
+        ".aeon_datasets": ("list_labelled_datasets", "load_labelled_dataset"),
+    },
+)

@@ -9,6 +9,7 @@ The results-JSON schema is documented in `slip_sensor.evaluation.harness`.
 """
 
 import argparse
+import inspect
 import sys
 
 HELP = "Evaluate a SLIP model (linear probe, zero-shot, baselines) on labelled sensor datasets."
@@ -35,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "captions (needs a captioning checkpoint)",
     )
     parser.add_argument("--corpus", default=None, help="corpus directory or Hub id for the retrieval task")
-    parser.add_argument("--corpus-split", default="validation", help="held-out corpus split for retrieval")
+    parser.add_argument(
+        "--corpus-split", dest="retrieval_split", default="validation", help="held-out corpus split for retrieval"
+    )
     parser.add_argument(
         "--retrieval-text",
         default="semantic+structural",
@@ -57,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="samples per model forward pass")
     parser.add_argument("--cache-dir", default=None, help="feature cache (default: <out folder>/feature_cache)")
     parser.add_argument("--device", default=None, help="torch device (default: where the model was loaded)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,22 +78,9 @@ def run(args: argparse.Namespace) -> int:
         from slip_sensor.shipped_models import pretrained
 
         args.model = str(pretrained())
-    results = evaluate_model(
-        args.model,
-        tasks=args.tasks,
-        out=args.out,
-        seeds=args.seeds,
-        batch_size=args.batch_size,
-        cache_dir=args.cache_dir,
-        device=args.device,
-        progress=not args.no_progress,
-        corpus=args.corpus,
-        retrieval_split=args.corpus_split,
-        retrieval_text=args.retrieval_text,
-        retrieval_max_rows=args.retrieval_max_rows,
-        caption_samples=args.caption_samples,
-        caption_metrics=args.caption_metrics,
-    )
+    # every option but --model is named after the `evaluate_model` parameter it sets
+    parameters = inspect.signature(evaluate_model).parameters
+    results = evaluate_model(args.model, **{name: value for name, value in vars(args).items() if name in parameters})
     print(results_table(results))
     print(f"results written to {args.out}")
     return 0

@@ -186,7 +186,7 @@ def resolve_tasks(tasks: Sequence[str | LabelledSensorDataset]) -> dict[str, Lab
         elif synthetic_tasks.is_synthetic_task(task):
             resolved[task] = synthetic_tasks.load_synthetic_task(task)
         else:
-            from slip_sensor.data import load_labelled_dataset  # only here: the data package pulls in the builders
+            from slip_sensor.data import load_labelled_dataset  # only here: loads the corpus code (datasets, pyarrow)
 
             resolved[task] = load_labelled_dataset(task)
     return resolved

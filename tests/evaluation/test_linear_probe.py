@@ -1,8 +1,10 @@
+import math
+
 import numpy as np
 import pytest
+import torch
 
 from slip_sensor.evaluation.linear_probe import (
-    ProbeConfig,
     linear_probe,
     lr_at,
     stratified_split,
@@ -102,6 +104,23 @@ def test_warmup_then_cosine_schedule():
     assert lr_at(total, total, warmup, base) == pytest.approx(0.0)
 
 
-def test_paper_defaults():
-    config = ProbeConfig()
-    assert (config.epochs, config.warmup_epochs, config.lr, config.weight_decay) == (50, 5, 0.01, 0.05)
+def test_default_probe_trains_with_the_paper_schedule(separable, monkeypatch):
+    # what the optimiser sees during a default fit: 50 epochs, 5 of linear warmup to lr 0.01, then decay; wd 0.05
+    train_x, train_y, _, _ = separable
+    seen = []
+    step = torch.optim.AdamW.step
+
+    def recording_step(self, *args, **kwargs):
+        seen.append((self.param_groups[0]["lr"], self.param_groups[0]["weight_decay"]))
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+    train_linear_probe(train_x, train_y, num_classes=4, seed=0)
+    lrs = [lr for lr, _ in seen]
+    steps_per_epoch = math.ceil(len(train_x) * (1 - 0.2) / 64)  # 20 % held out for validation, batches of 64
+    assert len(lrs) == 50 * steps_per_epoch
+    warmup = 5 * steps_per_epoch  # the last warmup step and the first decay step run at the peak
+    assert lrs[warmup - 1] == pytest.approx(0.01) and max(lrs) == pytest.approx(0.01)
+    assert all(a < b for a, b in zip(lrs[: warmup - 1], lrs[1:warmup]))
+    assert all(a >= b for a, b in zip(lrs[warmup:], lrs[warmup + 1 :])) and lrs[-1] < 1e-4
+    assert {weight_decay for _, weight_decay in seen} == {0.05}

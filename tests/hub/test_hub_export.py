@@ -19,7 +19,7 @@ from slip_sensor import (
     SlipProcessor,
     cli,
 )
-from slip_sensor.auto_registration import AUTO_CLASSES, config_auto_map, custom_pipelines
+from slip_sensor.auto_registration import auto_classes, config_auto_map, custom_pipelines
 from slip_sensor.hub_export import default_base_model
 from slip_sensor.hub_folder import DATA_FILES, code_files, validate_hub_folder
 
@@ -59,7 +59,7 @@ def test_export_writes_the_complete_flat_folder(exported_folder: Path):
 
 def test_export_leaves_classes_unmarked(exported_folder: Path):
     # Ordinary save_pretrained calls must not start writing auto_map and code files after an export.
-    assert all(cls._auto_class is None for cls in AUTO_CLASSES.values())
+    assert all(cls._auto_class is None for cls in auto_classes().values())
 
 
 def test_pip_users_load_the_folder_without_remote_code(exported_folder: Path):

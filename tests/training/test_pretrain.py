@@ -70,10 +70,13 @@ def test_accelerate_launch_lowers_loss_and_leaves_a_loadable_folder(corpus, tmp_
     assert {"contrastive_loss", "caption_loss", "contrastive_accuracy", "alignment", "uniformity_sensor"} <= last.keys()
     assert (out / "training_curves.png").stat().st_size > 10_000
 
+    import slip_sensor
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(out, trust_remote_code=True)
-    assert type(model).__name__ == "SlipModel"
+    # a training folder has no `auto_map`: AutoModel loads it with the installed classes once they are registered
+    slip_sensor.register_auto_classes()
+    model = AutoModel.from_pretrained(out)
+    assert type(model) is slip_sensor.SlipModel
     saved = load_file(out / "model.safetensors")
     torch.testing.assert_close(model.logit_scale.detach(), saved["slip.logit_scale"])
 
