@@ -10,7 +10,6 @@ an optional `sampling_rate` (Hz) and, for captioning, an optional `prompt`. A li
 """
 
 from collections.abc import Sized
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,39 +18,7 @@ from torch.utils.data import DataLoader
 from transformers import Pipeline
 from transformers.pipelines.pt_utils import PipelineDataset, PipelineIterator
 
-SENSOR_KEYS = ("sensor_values", "sensor_mask", "sensor_time")
-TOKEN_KEYS = ("input_ids", "attention_mask")
 DEFAULT_HYPOTHESIS_TEMPLATE = "This sensor recording shows {}."
-
-
-def collate_sensor_batch(items: list[dict[str, torch.Tensor]], pad_token_id: int) -> dict[str, torch.Tensor]:
-    """Joins single-sample processor outputs into one batch laid out as the feature extractor lays out a batch.
-
-    Sample i's patches `[1, V_i, P_i, ps_i]` go to `[i, :V_i, P* - P_i:, :ps_i]` (channels appended, patches
-    left-padded, patch positions right-padded; padding is 0 / False), token ids and attention masks are left-padded
-    (with `pad_token_id` / 0), and every other `[1, ...]` tensor is concatenated. The result equals processing all
-    samples in one processor call.
-    """
-    if len(items) == 1:
-        return items[0]
-    batch = {}
-    for key in items[0]:
-        tensors = [item[key] for item in items]
-        if key in SENSOR_KEYS:
-            channels, patches, width = (max(tensor.shape[dim] for tensor in tensors) for dim in (1, 2, 3))
-            padded = tensors[0].new_zeros((len(tensors), channels, patches, width))
-            for index, tensor in enumerate(tensors):
-                _, num_channels, num_patches, patch_size = tensor.shape
-                padded[index, :num_channels, patches - num_patches :, :patch_size] = tensor[0]
-        elif key in TOKEN_KEYS:
-            length = max(tensor.shape[1] for tensor in tensors)
-            padded = tensors[0].new_full((len(tensors), length), pad_token_id if key == "input_ids" else 0)
-            for index, tensor in enumerate(tensors):
-                padded[index, length - tensor.shape[1] :] = tensor[0]
-        else:
-            padded = torch.cat(tensors)
-        batch[key] = padded
-    return batch
 
 
 class SlipPipeline(Pipeline):
@@ -70,8 +37,9 @@ class SlipPipeline(Pipeline):
     _input_keys: tuple[str, ...] = ("sensors", "sampling_rate")
 
     def _read_input(self, inputs: Any, **defaults: Any) -> dict[str, Any]:
-        """One pipeline input → `{"sensors": array, "sampling_rate": ..., ...}`; call-level `defaults` fill in what a
-        dict input leaves out."""
+        """One pipeline input → `{"sensors": array, "sampling_rate": ..., ...}` with every key of `_input_keys`;
+        call-level `defaults` fill in what a dict input leaves out (`None` where neither gives a value)."""
+        defaults = {**dict.fromkeys(self._input_keys[1:]), **defaults}
         if isinstance(inputs, dict):
             unknown = set(inputs) - set(self._input_keys)
             if "sensors" not in inputs or unknown:
@@ -93,25 +61,31 @@ class SlipPipeline(Pipeline):
             )
         return sample
 
-    def _process_sample(
-        self, sensors: np.ndarray | torch.Tensor, sampling_rate: float | None, text: str | None = None
-    ) -> dict[str, torch.Tensor]:
-        """Runs the processor on one sample; floating tensors take the model's dtype."""
-        # a text here is a prompt that generation continues: no EOS
+    def _text_inputs(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        """Processor keyword arguments for the texts of a batch of read inputs (none by default)."""
+        return {}
+
+    def _model_inputs(self, samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """Runs the processor once over a batch of inputs read by `_read_input`; floating tensors take the model's
+        dtype. The processor pads the batch, so a batch of any shapes is one call."""
         features = self.processor(
-            sensors=[sensors], text=text, sampling_rate=sampling_rate, append_eos=False, return_tensors="pt"
+            sensors=[sample["sensors"] for sample in samples],
+            sampling_rate=[sample["sampling_rate"] for sample in samples],
+            return_tensors="pt",
+            **self._text_inputs(samples),
         )
         return {
             key: value.to(self.model.dtype) if value.is_floating_point() else value for key, value in features.items()
         }
 
-    def _shape_key(self, inputs: Any, sampling_rate: float | None = None) -> tuple[int, int, int]:
-        """(patch size, patches, channels) the processor will give an input, computed without processing it."""
-        sample = self._read_input(inputs, sampling_rate=sampling_rate)
+    def preprocess(self, inputs: Any, **params: Any) -> dict[str, torch.Tensor]:
+        return self._model_inputs([self._read_input(inputs, **params)])
+
+    def _shape_key(self, sample: dict[str, Any]) -> tuple[int, int, int]:
+        """The feature extractor's `shape_key` of a read input, computed without processing it."""
         sensors = sample["sensors"]
         channels, length = (1, sensors.shape[0]) if sensors.ndim == 1 else tuple(sensors.shape)
-        patch_size = self.feature_extractor.get_patch_size(channels, length, sampling_rate=sample["sampling_rate"])
-        return patch_size, -(-length // patch_size), channels
+        return self.feature_extractor.shape_key(channels, length, sampling_rate=sample["sampling_rate"])
 
     def get_iterator(
         self, inputs, num_workers: int, batch_size: int, preprocess_params, forward_params, postprocess_params
@@ -120,8 +94,8 @@ class SlipPipeline(Pipeline):
             # Padding a batch to its largest sample costs more than batching saves, so a list runs grouped by the
             # shape the processor gives each sample (as `group_by_length` does in training); outputs keep the input
             # order.
-            rate = preprocess_params.get("sampling_rate")
-            order = sorted(range(len(inputs)), key=lambda index: self._shape_key(inputs[index], rate))
+            keys = [self._shape_key(self._read_input(item, **preprocess_params)) for item in inputs]
+            order = sorted(range(len(inputs)), key=keys.__getitem__)
             grouped = self._batch_iterator(
                 [inputs[index] for index in order],
                 num_workers,
@@ -141,15 +115,15 @@ class SlipPipeline(Pipeline):
     def _batch_iterator(
         self, inputs, num_workers: int, batch_size: int, preprocess_params, forward_params, postprocess_params
     ):
-        # `Pipeline.get_iterator` with one difference: batches are joined by `collate_sensor_batch`, because the
-        # generic padding collator pads 2-D token tensors only, not 4-D sensor patches.
+        # `Pipeline.get_iterator` with one difference: the inputs of a batch are read one by one but go through the
+        # processor in one call (`_model_inputs`), which pads them, instead of being processed one by one and joined
+        # by the generic padding collator, which knows 2-D token tensors only, not 4-D sensor patches.
         if isinstance(inputs, Sized):
-            dataset = PipelineDataset(inputs, self.preprocess, preprocess_params)
+            dataset = PipelineDataset(inputs, self._read_input, preprocess_params)
         else:
-            dataset = PipelineIterator(inputs, self.preprocess, preprocess_params)
+            dataset = PipelineIterator(inputs, self._read_input, preprocess_params)
             num_workers = min(num_workers, 1)  # several workers would each replay the iterator
-        collate_fn = partial(collate_sensor_batch, pad_token_id=self.tokenizer.pad_token_id)
-        dataloader = DataLoader(dataset, num_workers=num_workers, batch_size=batch_size, collate_fn=collate_fn)
+        dataloader = DataLoader(dataset, num_workers=num_workers, batch_size=batch_size, collate_fn=self._model_inputs)
         model_iterator = PipelineIterator(dataloader, self.forward, forward_params, loader_batch_size=batch_size)
         return PipelineIterator(model_iterator, self.postprocess, postprocess_params)
 
@@ -212,14 +186,10 @@ class SensorCaptioningPipeline(SlipPipeline):
             preprocess_params["prompt"] = prompt
         return preprocess_params, {**(generate_kwargs or {}), **kwargs}, {}
 
-    def preprocess(self, inputs: Any, sampling_rate: float | None = None, prompt: str | None = None):
-        sample = self._read_input(inputs, sampling_rate=sampling_rate, prompt=prompt)
-        features = self._process_sample(sample["sensors"], sample["sampling_rate"], text=sample["prompt"])
-        if sample["prompt"] is None:
-            # What `generate` does without a prompt, made explicit so that prompted and unprompted inputs batch.
-            features["input_ids"] = torch.tensor([[self.model.config.bos_token_id]])
-            features["attention_mask"] = torch.ones_like(features["input_ids"])
-        return features
+    def _text_inputs(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
+        # A prompt is continued by generation: no EOS. Without one, decoding starts from the BOS the tokenizer puts
+        # before the empty text, so prompted and unprompted inputs share a batch.
+        return {"text": [sample["prompt"] or "" for sample in samples], "append_eos": False}
 
     def _forward(self, model_inputs: dict[str, torch.Tensor], **generate_kwargs: Any) -> dict[str, torch.Tensor]:
         batch_size, prompt_length = model_inputs["input_ids"].shape
@@ -290,10 +260,6 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
         if hypothesis_template is not None:
             forward_params["hypothesis_template"] = hypothesis_template
         return preprocess_params, forward_params, postprocess_params
-
-    def preprocess(self, inputs: Any, sampling_rate: float | None = None):
-        sample = self._read_input(inputs, sampling_rate=sampling_rate)
-        return self._process_sample(sample["sensors"], sample["sampling_rate"])
 
     def _forward(
         self,
@@ -369,12 +335,12 @@ class SensorFeatureExtractionPipeline(SlipPipeline):
             postprocess_params["return_tensors"] = return_tensors
         return preprocess_params, forward_params, postprocess_params
 
-    def preprocess(self, inputs: Any, sampling_rate: float | None = None):
-        sample = self._read_input(inputs, sampling_rate=sampling_rate)
-        features = self._process_sample(sample["sensors"], sample["sampling_rate"])
-        # The sample's own channel and patch counts, to cut its token states out of a padded batch.
-        features["num_channels"] = torch.tensor([features["sensor_values"].shape[1]])
-        features["num_patches"] = torch.tensor([features["sensor_values"].shape[2]])
+    def _model_inputs(self, samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        features = super()._model_inputs(samples)
+        # Each sample's own channel and patch counts, to cut its token states out of the padded batch.
+        shapes = [self._shape_key(sample) for sample in samples]
+        features["num_channels"] = torch.tensor([channels for channels, _, _ in shapes])
+        features["num_patches"] = torch.tensor([patches for _, patches, _ in shapes])
         return features
 
     def _forward(self, model_inputs: dict[str, torch.Tensor], return_tokens: bool = False) -> dict[str, torch.Tensor]:
@@ -405,5 +371,4 @@ __all__ = [
     "SensorFeatureExtractionPipeline",
     "SlipPipeline",
     "ZeroShotSensorClassificationPipeline",
-    "collate_sensor_batch",
 ]

@@ -57,10 +57,8 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
     `max_tokens_per_sample` tokens (channels x patches, after the `max_patches` truncation below) raises a
     `ValueError`.
 
-    The batch is collated into dense arrays `[B, V*, P*, ps_max]` (V* = most channels, P* = most patches,
-    ps_max = largest patch size of the batch): sample i's patches `[V_i, P_i, ps_i]` are written to
-    `[i, :V_i, P* - P_i:, :ps_i]`, i.e. patches are left-padded, missing channels are appended after the real ones,
-    and positions `ps_i..ps_max-1` of every patch are padding (value 0, mask False, time 0).
+    The samples are joined into dense arrays `[B, V*, P*, ps_max]` by [`~SlipFeatureExtractor.pad`], which defines
+    the batch layout (patches left-padded, channels and patch positions right-padded).
 
     Patch size rule (per sample, unless `patch_size` is given explicitly):
 
@@ -162,47 +160,89 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
         batch_size = len(samples)
         rates = [_check_sampling_rate(rate) for rate in _per_sample(sampling_rate, batch_size, "sampling_rate")]
         explicit_sizes = [_check_patch_size(size) for size in _per_sample(patch_size, batch_size, "patch_size")]
-        chosen_sizes = {}  # the rule depends on (channels, length, rate) only: evaluate it once per distinct triple
-        patch_sizes = []
+        shapes = {}  # the shape depends on (channels, length, rate, explicit size) only: computed once per distinct one
+        sample_shapes = []
         for values, rate, size in zip(samples, rates, explicit_sizes):
-            if size is None:
-                key = (*values.shape, rate)
-                if key not in chosen_sizes:
-                    chosen_sizes[key] = self.get_patch_size(*values.shape, sampling_rate=rate)
-                size = chosen_sizes[key]
-            patch_sizes.append(size)
-        num_patches = [-(-values.shape[1] // size) for values, size in zip(samples, patch_sizes)]
-        kept_patches = [min(count, self.max_patches) for count in num_patches]
-        self._check_token_bound(samples, patch_sizes, kept_patches)
-        self._warn_truncation(samples, patch_sizes, num_patches)
-        num_patches = kept_patches
+            key = (*values.shape, rate, size)
+            if key not in shapes:
+                shapes[key] = self.shape_key(*values.shape, sampling_rate=rate, patch_size=size)
+            sample_shapes.append(shapes[key])
+        num_patches = [patches for _, patches, _ in sample_shapes]
+        patch_sizes = [size for _, _, size in sample_shapes]
+        self._check_token_bound(samples, patch_sizes, num_patches)
+        self._warn_truncation(samples, patch_sizes)
 
         # Samples sharing (channels, length, patch size) are normalised and patchified together: a uniform batch
         # costs a handful of numpy calls instead of a handful per sample.
         groups: dict[tuple[int, int, int], list[int]] = {}
         for index, (values, size) in enumerate(zip(samples, patch_sizes)):
             groups.setdefault((*values.shape, size), []).append(index)
+        blocks = []
+        for (_, _, size), indices in groups.items():
+            values, mask, time = self._patchify(np.stack([samples[i] for i in indices]), size, num_patches[indices[0]])
+            time = np.broadcast_to(time, values.shape).copy()
+            blocks.append((indices, values, mask, time, np.full(len(indices), size, dtype=np.int64)))
+        if len(blocks) > 1:  # back to input order, one sample per feature (views, no copies)
+            per_sample = {}
+            for indices, *arrays in blocks:
+                for row, index in enumerate(indices):
+                    per_sample[index] = [array[row : row + 1] for array in arrays]
+            blocks = [(None, *per_sample[index]) for index in range(batch_size)]
+        features = [dict(zip(self.model_input_names, arrays)) for _, *arrays in blocks]
+        return self.pad(features, return_tensors=return_tensors)
 
-        shape = (batch_size, max(values.shape[0] for values in samples), max(num_patches), max(patch_sizes))
-        sensor_values = np.zeros(shape, dtype=np.float32)
-        sensor_mask = np.zeros(shape, dtype=bool)
-        sensor_time = np.zeros(shape, dtype=np.float32)
-        for (num_channels, _, size), indices in groups.items():
-            count = num_patches[indices[0]]
-            stacked = np.stack([samples[index] for index in indices])
-            values, mask, time = self._patchify(stacked, size, count)
-            target = (indices, slice(0, num_channels), slice(shape[2] - count, None), slice(0, size))
-            sensor_values[target] = values
-            sensor_mask[target] = mask
-            sensor_time[target] = time
+    def pad(
+        self,
+        features: list[dict] | list[BatchFeature],
+        return_tensors: str | TensorType | None = None,
+    ) -> BatchFeature:
+        """
+        Joins processed samples into one dense batch: sample i's patches `[V_i, P_i, ps_i]` are written to
+        `[i, :V_i, P* - P_i:, :ps_i]` of `[B, V*, P*, ps_max]` (V* = most channels, P* = most patches, ps_max =
+        largest patch size). Patches are left-padded, missing channels come after the real ones, and positions
+        `ps_i..ps_max-1` of every patch are padding (value 0, mask False, time 0). This is the one place the batch
+        layout is written: `__call__` returns its result, so padding outputs of separate calls equals one call on
+        all their samples.
 
-        data = {
-            "sensor_values": sensor_values,
-            "sensor_mask": sensor_mask,
-            "sensor_time": sensor_time,
-            "patch_size": np.asarray(patch_sizes, dtype=np.int64),
-        }
+        Args:
+            features (`list` of `dict` or [`BatchFeature`]):
+                Outputs of this feature extractor (numpy arrays or torch tensors), each holding `sensor_values`,
+                `sensor_mask`, `sensor_time` `[b, V, P, ps]` and `patch_size` `[b]`; other keys are ignored.
+            return_tensors (`str` or [`~utils.TensorType`], *optional*):
+                `"pt"` for torch tensors, `"np"` or `None` for numpy arrays.
+        """
+        if not features:
+            raise ValueError("pad needs at least one feature")
+        blocks = [{key: _numpy(feature[key]) for key in self.model_input_names} for feature in features]
+        if len(blocks) == 1:
+            data = blocks[0]
+        else:
+            batch_size = sum(len(block["patch_size"]) for block in blocks)
+            channels, patches, width = (max(block["sensor_values"].shape[dim] for block in blocks) for dim in (1, 2, 3))
+            data = {
+                "sensor_values": np.zeros((batch_size, channels, patches, width), dtype=np.float32),
+                "sensor_mask": np.zeros((batch_size, channels, patches, width), dtype=bool),
+                "sensor_time": np.zeros((batch_size, channels, patches, width), dtype=np.float32),
+                "patch_size": np.concatenate([block["patch_size"] for block in blocks]).astype(np.int64),
+            }
+            start = 0
+            for block in blocks:
+                count, num_channels, num_patches, size = block["sensor_values"].shape
+                rows = slice(start, start + count)
+                target = (rows, slice(num_channels), slice(patches - num_patches, None), slice(size))
+                for key in ("sensor_values", "sensor_mask", "sensor_time"):
+                    data[key][target] = block[key]
+                start += count
         return BatchFeature(data=data, tensor_type=return_tensors)
+
+    def shape_key(
+        self, num_channels: int, length: int, sampling_rate: float | None = None, patch_size: int | None = None
+    ) -> tuple[int, int, int]:
+        """`(channels, patches, patch size)` of a `num_channels` x `length` sample once processed: the explicit or
+        automatic patch size and the patches kept after the `max_patches` truncation. Samples with close keys pad
+        well together, so the training sampler and the pipelines batch by it."""
+        size = _check_patch_size(patch_size) or self.get_patch_size(num_channels, length, sampling_rate=sampling_rate)
+        return num_channels, min(-(-length // size), self.max_patches), size
 
     def get_patch_size(self, num_channels: int, length: int, sampling_rate: float | None = None) -> int:
         """The automatic patch size for a sample of `num_channels` x `length` points (see the class docstring)."""
@@ -322,11 +362,11 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
                     "pass a larger patch_size"
                 )
 
-    def _warn_truncation(self, samples: list[np.ndarray], patch_sizes: list[int], num_patches: list[int]) -> None:
+    def _warn_truncation(self, samples: list[np.ndarray], patch_sizes: list[int]) -> None:
         truncated = [
-            f"sample {index} ({values.shape[1]} points, patch size {size}: {count} patches)"
-            for index, (values, size, count) in enumerate(zip(samples, patch_sizes, num_patches))
-            if count > self.max_patches
+            f"sample {index} ({values.shape[1]} points, patch size {size}: {-(-values.shape[1] // size)} patches)"
+            for index, (values, size) in enumerate(zip(samples, patch_sizes))
+            if -(-values.shape[1] // size) > self.max_patches
         ]
         if truncated:
             shown = ", ".join(truncated[:3]) + (f" and {len(truncated) - 3} more" if len(truncated) > 3 else "")
@@ -337,6 +377,10 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
                 UserWarning,
                 stacklevel=3,
             )
+
+
+def _numpy(value) -> np.ndarray:
+    return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
 
 def _is_integer(value) -> bool:

@@ -68,7 +68,6 @@ class SlipProcessor(ProcessorMixin):
         patch_size: int | list[int | None] | None = None,
         return_tensors: str | TensorType | None = "pt",
         append_eos: bool | None = None,
-        return_labels: bool = False,
         **text_kwargs,
     ) -> BatchFeature:
         """
@@ -88,9 +87,6 @@ class SlipProcessor(ProcessorMixin):
             append_eos (`bool`, *optional*, defaults to `caption_eos`):
                 Append the EOS id to every text before padding (truncation keeps room for it), so the decoder learns
                 to stop and the text embedding is read where training read it. Pass `False` for generation prompts.
-            return_labels (`bool`, *optional*, defaults to `False`):
-                Also return `labels`: `input_ids` with -100 on padding and on the leading BOS (not shifted; the
-                model shifts).
             text_kwargs:
                 Passed to the tokenizer. `padding` (default `True`), `padding_side` (default `"left"`),
                 `pad_to_multiple_of`, `truncation` (default `True`) and `max_length` (default `max_text_length`)
@@ -98,19 +94,19 @@ class SlipProcessor(ProcessorMixin):
 
         Returns:
             [`BatchFeature`] with `sensor_values`, `sensor_mask`, `sensor_time`, `patch_size` (when `sensors` is
-            given; see [`SlipFeatureExtractor.__call__`]) and `input_ids`, `attention_mask` (int64 `[B, T]`) and
-            optionally `labels` (int64 `[B, T]`) when `text` is given.
+            given; see [`SlipFeatureExtractor.__call__`]) and `input_ids`, `attention_mask` (int64 `[B, T]`) when
+            `text` is given.
         """
         if sensors is None and text is None:
             raise ValueError("SlipProcessor needs `sensors`, `text` or both")
-        if text is None and (append_eos or return_labels):
-            raise ValueError("append_eos and return_labels need `text`")
+        if text is None and append_eos:
+            raise ValueError("append_eos needs `text`")
         append_eos = self.caption_eos if append_eos is None else append_eos
         data = {}
         if sensors is not None:
             data.update(self.feature_extractor(sensors, sampling_rate=sampling_rate, patch_size=patch_size))
         if text is not None:
-            data.update(self._tokenize(text, append_eos=append_eos, return_labels=return_labels, **text_kwargs))
+            data.update(self._tokenize(text, append_eos=append_eos, **text_kwargs))
         if sensors is not None and text is not None and len(data["patch_size"]) != len(data["input_ids"]):
             raise ValueError(
                 f"Got {len(data['patch_size'])} sensor samples but {len(data['input_ids'])} texts; pass one text "
@@ -118,8 +114,33 @@ class SlipProcessor(ProcessorMixin):
             )
         return BatchFeature(data=data, tensor_type=return_tensors)
 
-    def _tokenize(self, text: str | list[str], append_eos: bool, return_labels: bool, **text_kwargs) -> dict:
-        """Tokenizes, appends EOS, pads and builds the labels; returns int64 numpy arrays `[B, T]`."""
+    def pad(
+        self, features: list[dict] | list[BatchFeature], return_tensors: str | TensorType | None = "pt", **pad_kwargs
+    ) -> BatchFeature:
+        """
+        Joins processor outputs (or token id lists) into one batch, as one processor call over all their samples
+        gives: sensor arrays by [`SlipFeatureExtractor.pad`], token ids left-padded with the pad id.
+
+        Args:
+            features (`list` of `dict` or [`BatchFeature`]):
+                Each may hold the sensor keys (see [`SlipFeatureExtractor.pad`]) and `input_ids` (`[b, T]` with an
+                `attention_mask`, or one list of ids); every feature must hold the same kinds of keys.
+            return_tensors (`str` or [`~utils.TensorType`], *optional*, defaults to `"pt"`):
+                `"pt"` for torch tensors, `"np"` or `None` for numpy arrays.
+            pad_kwargs:
+                `padding_side` (default `"left"`), `padding`, `max_length`, `pad_to_multiple_of` for the token ids.
+        """
+        data = {}
+        if "sensor_values" in features[0]:
+            data.update(self.feature_extractor.pad(features))
+        if "input_ids" in features[0]:
+            data.update(self._pad_tokens([ids for feature in features for ids in _token_rows(feature)], **pad_kwargs))
+        if not data:
+            raise ValueError("pad needs features holding sensor arrays and/or input_ids")
+        return BatchFeature(data=data, tensor_type=return_tensors)
+
+    def _tokenize(self, text: str | list[str], append_eos: bool, **text_kwargs) -> dict:
+        """Tokenizes, appends EOS and pads; returns int64 numpy arrays `[B, T]`."""
         texts = [text] if isinstance(text, str) else text
         if not isinstance(texts, (list, tuple)) or not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError("text must be a string or a non-empty list of strings")
@@ -127,9 +148,8 @@ class SlipProcessor(ProcessorMixin):
         if append_eos and eos_token_id is None:
             raise ValueError("append_eos=True but the tokenizer has no EOS token")
 
-        padding = text_kwargs.pop("padding", True)
-        padding_side = text_kwargs.pop("padding_side", "left")
-        pad_to_multiple_of = text_kwargs.pop("pad_to_multiple_of", None)
+        pad_keys = ("padding", "padding_side", "pad_to_multiple_of")
+        pad_kwargs = {key: text_kwargs.pop(key) for key in pad_keys if key in text_kwargs}
         truncation = text_kwargs.pop("truncation", True)
         max_length = text_kwargs.pop("max_length", self.max_text_length)
         if truncation:
@@ -144,6 +164,17 @@ class SlipProcessor(ProcessorMixin):
             **text_kwargs,
         )
         input_ids = [list(ids) + [eos_token_id] if append_eos else list(ids) for ids in encoded["input_ids"]]
+        return self._pad_tokens(input_ids, max_length=max_length, **pad_kwargs)
+
+    def _pad_tokens(
+        self,
+        input_ids: list[list[int]],
+        padding: bool | str = True,
+        padding_side: str = "left",
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+    ) -> dict:
+        """Pads token id lists (on the left by default, where decoding continues); int64 numpy `[B, T]`."""
         padded = self.tokenizer.pad(
             {"input_ids": input_ids},
             padding=padding,
@@ -153,20 +184,24 @@ class SlipProcessor(ProcessorMixin):
             return_attention_mask=True,
             return_tensors="np",
         )
-        input_ids = padded["input_ids"].astype(np.int64)
-        attention_mask = padded["attention_mask"].astype(np.int64)
-        outputs = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if return_labels:
-            labels = np.where(attention_mask == 1, input_ids, -100)
-            bos_token_id = self.tokenizer.bos_token_id
-            if bos_token_id is not None:
-                # The leading BOS is an input, never a target: mask it wherever the padding put it.
-                rows = np.arange(len(labels))
-                first = attention_mask.argmax(axis=1)
-                leading_bos = (attention_mask[rows, first] == 1) & (input_ids[rows, first] == bos_token_id)
-                labels[rows[leading_bos], first[leading_bos]] = -100
-            outputs["labels"] = labels
-        return outputs
+        return {
+            "input_ids": padded["input_ids"].astype(np.int64),
+            "attention_mask": padded["attention_mask"].astype(np.int64),
+        }
+
+
+def _token_rows(feature) -> list[list[int]]:
+    """The unpadded token ids of each text in one feature."""
+    input_ids = feature["input_ids"]
+    if hasattr(input_ids, "tolist"):
+        input_ids = input_ids.tolist()
+    if not input_ids or not isinstance(input_ids[0], list):  # one list of ids
+        return [list(input_ids)]
+    mask = feature.get("attention_mask")
+    mask = mask.tolist() if hasattr(mask, "tolist") else mask
+    if mask is None:
+        return [list(ids) for ids in input_ids]
+    return [[token for token, keep in zip(ids, row) if keep] for ids, row in zip(input_ids, mask)]
 
 
 __all__ = ["SlipProcessor"]

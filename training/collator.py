@@ -1,7 +1,7 @@
 """Collators: corpus rows → processor outputs the models take as `**batch`.
 
-Rows follow the corpus schema (`slip_sensor.data.corpus`): `sensor` `[time][channel]`, `sampling_rate`, optional
-`patch_size`, and caption columns. Sensors may differ in length, channel count and sampling rate in one batch; the
+Rows follow the corpus schema (`slip_sensor.data.corpus_schema`): `sensor` `[channel][time]`, `sampling_rate`,
+optional `patch_size`, and caption columns. Sensors may differ in length, channel count and sampling rate in one batch; the
 processor pads them and picks each sample's patch size.
 
 Random per-sample choices (which caption, which channels, which augmentation) are drawn by the dataset with an `rng`
@@ -15,38 +15,54 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from slip_sensor.data.corpus_schema import row_sensor
 from slip_sensor.data.phrasing import drop_first_sentence
 from slip_sensor.evaluation.retrieval import semantic_structural_text
 
 CAPTION_COLUMNS = ("caption", "caption_statistical", "caption_structural", "caption_semantic", "paraphrases")
 
 
-def _num_channels(sensor) -> int:
-    """Channel count of a `[time][channel]` sensor (a nested list or an array), without converting a list."""
-    shape = getattr(sensor, "shape", None)
-    if shape is not None:
-        return int(shape[-1]) if len(shape) == 2 else 1
-    return len(sensor[0]) if len(sensor) and isinstance(sensor[0], (list, tuple)) else 1
-
-
 def _sensor(row: dict) -> np.ndarray:
-    """`[channels, time]` float32 from a row's `[time][channel]` sensor: the channels drawn into `row["channels"]`
-    (see `sample_channels`), in that order, or all channels when no draw is present."""
-    sensor = np.asarray(row["sensor"], dtype=np.float32)
-    sensor = sensor[:, None] if sensor.ndim == 1 else sensor
+    """A row's series `[channels, time]`: the channels drawn into `row["channels"]` (see `sample_channels`), in that
+    order, or all channels when no draw is present; time-reversed when its drawn augmentation says so."""
+    sensor = row_sensor(row)
     channels = row.get("channels")
-    if channels is None:
-        return sensor.T
-    channels = np.asarray(channels, dtype=np.int64)
-    if channels.ndim != 1 or not len(channels) or channels.min() < 0 or channels.max() >= sensor.shape[1]:
-        raise ValueError(
-            f"Row {row.get('id', '?')}: channels {channels.tolist()} do not index its {sensor.shape[1]} channels"
+    if channels is not None:
+        channels = np.asarray(channels, dtype=np.int64)
+        if channels.ndim != 1 or not len(channels) or channels.min() < 0 or channels.max() >= len(sensor):
+            raise ValueError(
+                f"Row {row.get('id', '?')}: channels {channels.tolist()} do not index its {len(sensor)} channels"
+            )
+        sensor = sensor[channels]
+    if row.get("augmentation", {}).get("flip"):
+        sensor = sensor[:, ::-1].copy()
+    return sensor
+
+
+def rows_to_inputs(processor, rows: Sequence[dict], **kwargs) -> dict[str, torch.Tensor]:
+    """Corpus rows → processor outputs (torch): each row's series (see `_sensor`), sampling rate and patch size;
+    `kwargs` (e.g. `text=`, `append_eos=`) go to the processor. The one place a row becomes model inputs."""
+    return dict(
+        processor(
+            sensors=[_sensor(row) for row in rows],
+            sampling_rate=[row.get("sampling_rate") for row in rows],
+            patch_size=[row.get("patch_size") for row in rows],
+            return_tensors="pt",
+            **kwargs,
         )
-    return sensor[:, channels].T
+    )
 
 
-def _patch_sizes(rows: Sequence[dict]) -> list[int | None]:
-    return [row.get("patch_size") for row in rows]
+def caption_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor, bos_token_id: int | None) -> torch.Tensor:
+    """Caption-loss targets `[B, T]`: the input ids with -100 on padding and on the leading BOS, which is an input,
+    never a target (not shifted: the model shifts)."""
+    labels = input_ids.masked_fill(attention_mask == 0, -100)
+    if bos_token_id is not None:
+        rows = torch.arange(len(labels))
+        first = attention_mask.argmax(dim=1)  # first real token, wherever the padding put it
+        leading_bos = (attention_mask[rows, first] == 1) & (input_ids[rows, first] == bos_token_id)
+        labels[rows[leading_bos], first[leading_bos]] = -100
+    return labels
 
 
 CAPTION_MIXES = ("all", "short")
@@ -108,7 +124,7 @@ def sample_channels(row: dict, rng: random.Random, max_channels: int) -> dict:
     """
     if not isinstance(max_channels, int) or isinstance(max_channels, bool) or max_channels < 1:
         raise ValueError(f"max_channels must be a positive integer, got {max_channels!r}")
-    num_channels = _num_channels(row["sensor"])
+    num_channels = len(row["sensor"])
     if num_channels <= max_channels:
         row["channels"] = list(range(num_channels))
     else:
@@ -126,16 +142,11 @@ class SlipPretrainingCollator:
         self.processor = processor
 
     def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
-        return dict(
-            self.processor(
-                sensors=[_sensor(row) for row in rows],
-                text=[row["text"] for row in rows],
-                sampling_rate=[row.get("sampling_rate") for row in rows],
-                patch_size=_patch_sizes(rows),
-                return_labels=True,
-                return_tensors="pt",
-            )
+        batch = rows_to_inputs(self.processor, rows, text=[row["text"] for row in rows])
+        batch["labels"] = caption_labels(
+            batch["input_ids"], batch["attention_mask"], self.processor.tokenizer.bos_token_id
         )
+        return batch
 
 
 class SensorAugmentation:
@@ -159,10 +170,6 @@ class SensorAugmentation:
             "noise_seed": rng.getrandbits(32),
         }
         return row
-
-
-def _flip_if_drawn(sensor: np.ndarray, row: dict) -> np.ndarray:
-    return sensor[:, ::-1].copy() if row.get("augmentation", {}).get("flip") else sensor
 
 
 def _scale_and_jitter(values: torch.Tensor, mask: torch.Tensor, rows: Sequence[dict]) -> torch.Tensor:
@@ -192,15 +199,7 @@ class SlipInstructionCollator:
 
     def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
         tokenizer = self.processor.tokenizer
-        sensors = [_flip_if_drawn(_sensor(row), row) for row in rows]
-        batch = dict(
-            self.processor(
-                sensors=sensors,
-                sampling_rate=[row.get("sampling_rate") for row in rows],
-                patch_size=_patch_sizes(rows),
-                return_tensors="pt",
-            )
-        )
+        batch = rows_to_inputs(self.processor, rows)
         batch["sensor_values"] = _scale_and_jitter(batch["sensor_values"], batch["sensor_mask"], rows)
         sequences, answer_lengths = [], []
         for row in rows:
@@ -209,13 +208,10 @@ class SlipInstructionCollator:
             ids = (prompt + answer)[-self.max_text_length :]
             sequences.append(ids)
             answer_lengths.append(min(len(answer), len(ids)))
-        length = max(len(ids) for ids in sequences)
-        input_ids = torch.full((len(rows), length), tokenizer.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(rows), length), dtype=torch.long)
-        labels = torch.full((len(rows), length), -100, dtype=torch.long)
-        for i, (ids, answer_length) in enumerate(zip(sequences, answer_lengths)):
-            input_ids[i, length - len(ids) :] = torch.tensor(ids)  # left padding, as the processor pads
-            attention_mask[i, length - len(ids) :] = 1
-            labels[i, length - answer_length :] = torch.tensor(ids[len(ids) - answer_length :])
+        tokens = self.processor.pad([{"input_ids": ids} for ids in sequences])
+        labels = torch.full_like(tokens["input_ids"], -100)
+        length = labels.shape[1]
+        for i, answer_length in enumerate(answer_lengths):  # left-padded: the answer ends every row
+            labels[i, length - answer_length :] = tokens["input_ids"][i, length - answer_length :]
         # caption loss only: no contrastive term between a sensor and its question
-        return {**batch, "input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, "return_loss": False}
+        return {**batch, **tokens, "labels": labels, "return_loss": False}

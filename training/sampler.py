@@ -6,30 +6,31 @@ LengthGroupedSampler does for text) removes most of that padding while the order
 seeded by (seed, epoch), so every process and every resumed run sees the same order.
 """
 
-import math
-
-import numpy as np
 import torch
 from torch.utils.data import Sampler
 
 
-def sensor_shape_keys(corpus, feature_extractor) -> list[int]:
-    """Sort key per corpus row: channel count first, then patches per channel at the row's patch size (pretraining
-    keeps a random `max_channels` of wider rows, see `collator.sample_channels`)."""
-    keys = []
-    for row in corpus.select_columns(["sensor", "sampling_rate", "patch_size"]):
-        length, channels = np.shape(row["sensor"])
-        channels = min(channels, feature_extractor.max_channels)
-        patch = row["patch_size"] or feature_extractor.get_patch_size(channels, length, row["sampling_rate"])
-        keys.append(channels * 1_000_000 + math.ceil(length / patch))
-    return keys
+def sensor_shape_keys(corpus, feature_extractor) -> list[tuple[int, int, int]]:
+    """Sort key per corpus row: the feature extractor's `shape_key` of the row as pretraining feeds it (a random
+    `max_channels` of wider rows, see `collator.sample_channels`), read from the row's `num_channels` and `length`
+    columns without decoding its series."""
+    columns = corpus.select_columns(["num_channels", "length", "sampling_rate", "patch_size"])
+    return [
+        feature_extractor.shape_key(
+            min(row["num_channels"], feature_extractor.max_channels),
+            row["length"],
+            sampling_rate=row["sampling_rate"],
+            patch_size=row["patch_size"],
+        )
+        for row in columns
+    ]
 
 
 class ShapeGroupedSampler(Sampler[int]):
     """Random mega-batches of `batch_size * mega_batches` samples, each sorted by key and cut into batches; the
     batches are then shuffled. Yields indices (the Trainer cuts them into batches of `batch_size`)."""
 
-    def __init__(self, keys: list[int], batch_size: int, seed: int = 0, mega_batches: int = 50):
+    def __init__(self, keys: list, batch_size: int, seed: int = 0, mega_batches: int = 50):
         self.keys = keys
         self.batch_size = batch_size
         self.seed = seed

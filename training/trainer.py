@@ -24,7 +24,7 @@ class SlipTrainer(Trainer):
     """`shape_keys` (optional, one per training row, see `sampler.sensor_shape_keys`) turns on shape-grouped
     batching, sorted within random groups of `shape_group_batches` batches."""
 
-    def __init__(self, *args, shape_keys: list[int] | None = None, shape_group_batches: int = 50, **kwargs):
+    def __init__(self, *args, shape_keys: list | None = None, shape_group_batches: int = 50, **kwargs):
         super().__init__(*args, **kwargs)
         self.shape_keys = shape_keys
         self.shape_group_batches = shape_group_batches

@@ -17,7 +17,7 @@ import pandas as pd
 from datasets import Dataset, DatasetDict, IterableDataset, IterableDatasetDict, concatenate_datasets, load_dataset
 
 from .attributes import default_names
-from .corpus import CORPUS_FEATURES, AnyDataset, CorpusLoadError
+from .corpus_schema import CORPUS_FEATURES, AnyDataset, CorpusLoadError
 
 META_FILE = "meta.csv"
 SLIP_COLUMNS = ("time_series", "caption0", "caption1", "caption2", "caption3", "category", "dataset")
@@ -52,9 +52,8 @@ def _convert_batch(batch: dict, indices: list[int], patch_sizes: PatchSizes, spl
     sensors, names = [], []
     for series in batch["time_series"]:
         array = np.asarray(series, dtype=np.float32)
-        array = array[None, :] if array.ndim == 1 else array
-        sensors.append(array.T)  # stored [time, channels]
-        names.append(default_names(array.shape[0], None, None)[0])
+        sensors.append(array[None, :] if array.ndim == 1 else array)  # [channels, time], as stored
+        names.append(default_names(sensors[-1].shape[0], None, None)[0])
     n = len(sensors)
     paraphrases = [
         [c for c in (batch[f"caption{k}"][i] for k in (1, 2, 3)) if c] for i in range(n)
@@ -62,6 +61,8 @@ def _convert_batch(batch: dict, indices: list[int], patch_sizes: PatchSizes, spl
     return {
         "id": [f"{prefix}/{d}/{i}" for d, i in zip(batch["dataset"], indices)],
         "sensor": sensors,
+        "num_channels": [s.shape[0] for s in sensors],
+        "length": [s.shape[1] for s in sensors],
         "sampling_rate": [None] * n,
         "channel_names": names,
         "channel_units": [[""] * len(nm) for nm in names],

@@ -24,16 +24,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from .corpus import (
-    CORPUS_SCHEMA,
-    DATA_DIR,
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    CorpusRecord,
-    records_to_table,
-    shard_path,
-    write_corpus_metadata,
-)
+from .corpus import CorpusRecord, records_to_table, shard_path, write_corpus_metadata
+from .corpus_schema import CORPUS_SCHEMA, DATA_DIR, FORMAT_NAME, FORMAT_VERSION
 
 SOURCE_MODULES = {  # source -> module with `make_record(index, seed) -> CorpusRecord`
     "synthetic": "slip_sensor.data.synthetic",

@@ -1,34 +1,4 @@
-"""The sensor-caption corpus on disk: schema, records, parquet shards, and `load_corpus`.
-
-A corpus directory follows the Hub's parquet convention, so it loads with `datasets.load_dataset(dir)` and can be
-pushed as a dataset repo unchanged:
-
-    corpus_info.json                         written last: its presence marks a complete build
-    README.md                                dataset card whose YAML maps splits to shard patterns
-    data/{split}-{i:05d}-of-{n:05d}.parquet  rows in `CORPUS_FEATURES` (Hugging Face feature metadata embedded)
-
-Schema, one row per sample (`CORPUS_FEATURES`):
-
-| column | feature | meaning |
-|---|---|---|
-| id | string | stable id: source and index |
-| sensor | List(List(float32)) | `[time][channel]`, NaN = missing. Channel counts differ between rows, and `Array2D` fixes all but the first dimension, so a nested list is used; in numpy format a row comes back as a `[time, channels]` array |
-| sampling_rate | float64 | Hz; null when unknown (rows read from the authors' layout) |
-| channel_names | List(string) | one per channel |
-| channel_units | List(string) | one per channel, "" when unitless or unknown |
-| domain | string | e.g. "health", "human activity recognition", "synthetic" |
-| label | string | class or activity, "" if none |
-| source | string | "synthetic", "physio", "aeon/<Dataset>/train", "slipdataset/<dataset>" |
-| split | string | corpus split of the row ("train" or "validation") |
-| caption | string | full caption |
-| caption_statistical, caption_structural, caption_semantic | string | caption per level ("" when unknown) |
-| paraphrases | List(string) | same facts, other wording |
-| patch_size | int32 | null: the processor chooses from the sampling rate |
-| facts | string | JSON of every fact the caption states (see `attributes.SeriesFacts.to_dict`) |
-
-Evaluation data never enters a corpus: labelled datasets contribute their train split only, and each row's
-`source` names where it came from, so leakage can be audited.
-"""
+"""The sensor-caption corpus on disk: records, parquet shards, and `load_corpus` (schema: `corpus_schema`)."""
 
 from __future__ import annotations
 
@@ -39,41 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from datasets import Dataset, DatasetDict, Features, IterableDataset, IterableDatasetDict, List, Value, load_dataset
+from datasets import load_dataset
 
+from . import authors_layout
 from .captions import SensorCaption
-
-CORPUS_FEATURES = Features(
-    {
-        "id": Value("string"),
-        "sensor": List(List(Value("float32"))),
-        "sampling_rate": Value("float64"),
-        "channel_names": List(Value("string")),
-        "channel_units": List(Value("string")),
-        "domain": Value("string"),
-        "label": Value("string"),
-        "source": Value("string"),
-        "split": Value("string"),
-        "caption": Value("string"),
-        "caption_statistical": Value("string"),
-        "caption_structural": Value("string"),
-        "caption_semantic": Value("string"),
-        "paraphrases": List(Value("string")),
-        "patch_size": Value("int32"),
-        "facts": Value("string"),
-    }
+from .corpus_schema import (
+    CORPUS_FEATURES,
+    CORPUS_SCHEMA,
+    DATA_DIR,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    INFO_FILE,
+    AnyDataset,
+    CorpusLoadError,
 )
-CORPUS_SCHEMA = CORPUS_FEATURES.arrow_schema  # carries the "huggingface" metadata, so parquet readers restore features
-INFO_FILE = "corpus_info.json"
-DATA_DIR = "data"
-FORMAT_NAME = "slip-sensor-corpus"
-FORMAT_VERSION = 1
-
-AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
-
-
-class CorpusLoadError(OSError):
-    """A corpus could not be found or read (missing folder, incomplete build, unreachable Hub)."""
 
 
 @dataclass
@@ -97,24 +46,22 @@ def record_rng(seed: int, source: str, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(source.encode()), index)))
 
 
-def to_channels_first(sensor) -> np.ndarray:
-    """A row's `sensor` value (`[time][channel]`) as a float32 `[channels, time]` array, the model's layout."""
-    return np.asarray(sensor, dtype=np.float32).reshape(len(sensor), -1).T
-
-
 def records_to_table(records: list[CorpusRecord], split: str) -> pa.Table:
     """Rows in `CORPUS_SCHEMA`; the sensor column is built from flat buffers (no per-value Python objects)."""
-    arrays = [np.ascontiguousarray(np.asarray(r.sensor, dtype=np.float32).T) for r in records]  # [time, channels]
-    lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
-    widths = np.repeat([a.shape[1] for a in arrays], lengths)
-    inner = pa.ListArray.from_arrays(
-        pa.array(np.concatenate([[0], np.cumsum(widths)]).astype(np.int32)),
+    arrays = [np.ascontiguousarray(r.sensor, dtype=np.float32) for r in records]  # [channels, time]
+    num_channels = np.array([a.shape[0] for a in arrays], dtype=np.int32)
+    lengths = np.array([a.shape[1] for a in arrays], dtype=np.int32)
+    channel_lengths = np.repeat(lengths, num_channels)
+    channels = pa.ListArray.from_arrays(
+        pa.array(np.concatenate([[0], np.cumsum(channel_lengths)]).astype(np.int32)),
         pa.array(np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0, np.float32)),
     )
-    sensor = pa.ListArray.from_arrays(pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)), inner)
+    sensor = pa.ListArray.from_arrays(pa.array(np.concatenate([[0], np.cumsum(num_channels)]).astype(np.int32)), channels)
     columns = {
         "id": [r.id for r in records],
         "sensor": sensor,
+        "num_channels": num_channels,
+        "length": lengths,
         "sampling_rate": [r.sampling_rate for r in records],
         "channel_names": [list(r.channel_names) for r in records],
         "channel_units": [list(r.channel_units) for r in records],
@@ -148,20 +95,30 @@ def write_corpus_metadata(root: Path, info: dict) -> None:
     for split in splits:
         card += [f"  - split: {split}", f"    path: {DATA_DIR}/{split}-*.parquet"]
     card += ["---", "", "# SLIP sensor-caption corpus", "",
-             "Built by `slip build-corpus`; schema and provenance in `slip_sensor/data/corpus.py`.", "",
+             "Built by `slip build-corpus`; schema and provenance in `slip_sensor/data/corpus_schema.py`.", "",
              "```json", json.dumps(info, indent=2, sort_keys=True), "```", ""]
     (root / "README.md").write_text("\n".join(card), encoding="utf-8")
     (root / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
 
 
+def is_complete_corpus(path: str | Path) -> bool:
+    """Whether `path` holds a finished build (its `corpus_info.json` is written last)."""
+    return (Path(path) / INFO_FILE).is_file()
+
+
 def read_corpus_info(path: str | Path) -> dict:
     """The build summary of a complete corpus directory."""
-    info_file = Path(path) / INFO_FILE
-    if not info_file.is_file():
+    if not is_complete_corpus(path):
         raise CorpusLoadError(f"{path} is not a complete corpus (no {INFO_FILE}; the build may have been interrupted)")
+    info_file = Path(path) / INFO_FILE
     info = json.loads(info_file.read_text(encoding="utf-8"))
-    if info.get("format") != FORMAT_NAME or info.get("version") != FORMAT_VERSION:
-        raise CorpusLoadError(f"{info_file}: unsupported corpus format {info.get('format')!r} v{info.get('version')}")
+    if info.get("format") != FORMAT_NAME:
+        raise CorpusLoadError(f"{info_file}: not a SLIP corpus (format {info.get('format')!r})")
+    if info.get("version") != FORMAT_VERSION:
+        raise CorpusLoadError(
+            f"{info_file}: corpus format v{info.get('version')}, this version of slip-sensor reads v{FORMAT_VERSION} "
+            "(v1 stored series time-first); rebuild it with `slip build-corpus`"
+        )
     return info
 
 
@@ -179,8 +136,6 @@ def load_corpus(
     `DatasetDict` (`IterableDatasetDict`) of all splits, as `datasets.load_dataset` does. Streaming reads shards
     lazily, for corpora larger than memory.
     """
-    from . import authors_layout  # the authors' layout is an adapter on top of this module
-
     path = Path(path_or_repo_id)
     if path.is_dir():
         if authors_layout.is_authors_layout(path):

@@ -3,28 +3,24 @@ score multiple-choice and free-form answers separately with `slip_sensor.evaluat
 
 import json
 
-import numpy as np
 import torch
+
+from slip_sensor.training.collator import rows_to_inputs
 
 from .answer_scoring import qa_accuracy
 
 
 @torch.no_grad()
 def generate_answers(model, processor, rows, batch_size: int = 16, max_new_tokens: int = 8) -> list[str]:
-    """Greedy answers for QA rows (`sensor` `[time][channel]`, `sampling_rate`, `patch_size`, `prompt`)."""
+    """Greedy answers for QA rows (corpus-schema sensor columns and a `prompt`)."""
     model.eval()
     tokenizer = processor.tokenizer
     answers = []
     for start in range(0, len(rows), batch_size):
         batch = [rows[i] for i in range(start, min(start + batch_size, len(rows)))]
-        inputs = processor(
-            sensors=[np.asarray(row["sensor"], dtype=np.float32).T for row in batch],
-            text=[row["prompt"] for row in batch],
-            sampling_rate=[row.get("sampling_rate") for row in batch],
-            patch_size=[row.get("patch_size") for row in batch],
-            append_eos=False,  # the prompt is continued by generation
-            return_tensors="pt",
-        ).to(model.device)
+        # the prompt is continued by generation: no EOS
+        inputs = rows_to_inputs(processor, batch, text=[row["prompt"] for row in batch], append_eos=False)
+        inputs = {key: value.to(model.device) for key, value in inputs.items()}
         generated = model.generate(
             **inputs,
             max_new_tokens=max_new_tokens,

@@ -163,7 +163,7 @@ def evaluate_retrieval(
 
     `corpus` is a corpus directory or Hub id (its `split` is loaded with `load_corpus`), a `datasets.Dataset`, or a
     sequence of row dicts in the corpus schema; `max_rows` keeps the first rows only (chance is k / rows used)."""
-    from slip_sensor.data.corpus import to_channels_first
+    from slip_sensor.data.corpus_schema import row_sensor
 
     name, rows = _rows(corpus, split)
     text_name, text_of = _text_function(text_fn)
@@ -175,7 +175,7 @@ def evaluate_retrieval(
         if not text:
             skipped += 1
             continue
-        sensors.append(to_channels_first(row["sensor"]))
+        sensors.append(row_sensor(row))
         rates.append(_rate(row.get("sampling_rate")))
         texts.append(text)
     if not texts:

@@ -21,9 +21,9 @@ from slip_sensor.data import (
     list_labelled_datasets,
     load_corpus,
     load_labelled_dataset,
-    to_channels_first,
 )
 from slip_sensor.data.builder import allocate, plan_rows
+from slip_sensor.data.corpus_schema import INFO_FILE, row_sensor
 from slip_sensor.data.aeon_datasets import pretraining_size
 
 N = 48
@@ -75,7 +75,8 @@ def test_schema_rows_and_summary(corpus, cache):
     assert {s: sources.count(s) for s in set(sources)} == info["rows_per_source"]
     assert {s.split("/")[0] for s in corpus_dict["validation"]["source"]} <= {"synthetic", "physio"}
     for row in train:
-        sensor = to_channels_first(row["sensor"])
+        sensor = row_sensor(row)
+        assert sensor.shape == (row["num_channels"], row["length"])
         assert sensor.shape[0] == len(row["channel_names"]) == len(row["channel_units"])
         assert row["sampling_rate"] > 0 and row["split"] == "train" and row["caption"]
         assert row["caption"].startswith(row["caption_semantic"])
@@ -84,8 +85,9 @@ def test_schema_rows_and_summary(corpus, cache):
         assert facts["length"] == sensor.shape[1] and len(facts["channels"]) == sensor.shape[0]
     words = sum(len(c.split()) for c in list(train["caption"]) + list(corpus_dict["validation"]["caption"]))
     assert words == info["caption_words"]
-    as_numpy = train.with_format("numpy")[0]["sensor"]
-    assert as_numpy.dtype == np.float32 and as_numpy.shape == to_channels_first(train[0]["sensor"]).T.shape
+    for index in range(3):  # the numpy format gives the same [channels, time] array
+        as_numpy = row_sensor(train.with_format("numpy")[index])
+        assert as_numpy.dtype == np.float32 and np.array_equal(as_numpy, row_sensor(train[index]), equal_nan=True)
 
 
 def test_streaming_reads_the_same_rows(corpus, cache):
@@ -103,7 +105,7 @@ def test_evaluation_data_never_enters_a_corpus(tmp_path, cache):
     rows = load_corpus(path, split="train", cache_dir=cache)
     assert len(rows) == 120 and all(s.endswith("/train") for s in rows["source"])
     assert {s.split("/")[1] for s in rows["source"]} == set(list_labelled_datasets())  # a seeded mix of all
-    seen = {to_channels_first(s).tobytes() for s in rows["sensor"]}
+    seen = {row_sensor(row).tobytes() for row in rows}
     train = {x.tobytes() for name in list_labelled_datasets() for x in load_labelled_dataset(name).train_sensors}
     test = {x.tobytes() for name in list_labelled_datasets() for x in load_labelled_dataset(name).test_sensors}
     assert len(seen) == 120 and seen <= train and not seen & (test - train)
@@ -188,9 +190,10 @@ def test_reader_for_the_authors_layout(tmp_path, streaming):
     rows = list(load_corpus(tmp_path / "slip", split="train", streaming=streaming, cache_dir=str(tmp_path / "cache")))
     assert [r["caption"] for r in rows] == ["rises", "falls", "two channels"]
     assert [r["paraphrases"] for r in rows] == [["goes up", "climbs", "increases"], ["drops"], ["a pair", "b pair", "c pair"]]
-    assert [to_channels_first(r["sensor"]).tolist() for r in rows] == [
+    assert [row_sensor(r).tolist() for r in rows] == [
         [[0.0, 1.0, 2.0, 3.0]], [[5.0, 4.0, 3.0]], [[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]]
     ]
+    assert [(r["num_channels"], r["length"]) for r in rows] == [(1, 4), (1, 3), (2, 3)]
     assert [r["patch_size"] for r in rows] == [24, 64, 16]  # meta.csv, else the reference's default 64
     assert [r["domain"] for r in rows] == ["Energy", "Health", "Health"]
     assert [r["source"] for r in rows] == ["slipdataset/ETTh1", "slipdataset/Unlisted", "slipdataset/WESAD"]
@@ -206,3 +209,12 @@ def test_missing_paths_and_offline_hub_ids_fail_clearly(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "CorpusLoadError" in result.stderr and "could not load 'LeoChen085/SlipDataset' from the Hugging Face Hub" in result.stderr
+
+
+def test_a_corpus_of_an_older_format_asks_for_a_rebuild(corpus, tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    info = json.loads((corpus / INFO_FILE).read_text())
+    (old / INFO_FILE).write_text(json.dumps({**info, "version": 1}))
+    with pytest.raises(CorpusLoadError, match="v1 stored series time-first.*slip build-corpus"):
+        load_corpus(old)

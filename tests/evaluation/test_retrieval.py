@@ -9,7 +9,7 @@ import torch
 
 import slip_sensor
 from slip_sensor.data import build_corpus, load_corpus
-from slip_sensor.data.corpus import to_channels_first
+from slip_sensor.data.corpus_schema import row_sensor
 from slip_sensor.evaluation.retrieval import (
     TEXT_FUNCTIONS,
     chance_recall,
@@ -104,7 +104,7 @@ class PairOracle:
     fingerprint = "pair-oracle"
 
     def __init__(self, rows, text_fn):
-        self.by_sensor = {to_channels_first(r["sensor"]).tobytes(): i for i, r in enumerate(rows)}
+        self.by_sensor = {row_sensor(r).tobytes(): i for i, r in enumerate(rows)}
         self.by_text = {text_fn(r): i for i, r in enumerate(rows)}
         self.rates = {i: r["sampling_rate"] for i, r in enumerate(rows)}
         self.n, self.calls = len(rows), []

@@ -11,7 +11,6 @@ from slip_sensor import (
     SlipModel,
     ZeroShotSensorClassificationPipeline,
 )
-from slip_sensor.modeling_slip.pipeline_slip import collate_sensor_batch
 
 RATE = 50.0
 LABELS = ["walking", "running", "sitting", "climbing stairs"]
@@ -44,18 +43,19 @@ def test_registry_builds_the_slip_pipelines(pipelines):
     assert isinstance(pipelines["features"], SensorFeatureExtractionPipeline)
 
 
-def test_collation_equals_processing_the_batch_at_once(tiny_model_and_processor, samples):
+def test_padding_separate_outputs_equals_processing_the_batch_at_once(tiny_model_and_processor, samples):
     _, processor = tiny_model_and_processor
     texts = ["a", "the heart rate rises", "walking", "b c", "sitting still for a while"]
-    singles = [
-        dict(processor(sensors=[sample], text=text, sampling_rate=RATE, return_tensors="pt"))
-        for sample, text in zip(samples, texts)
+    parts = [
+        processor(sensors=[samples[0]], text=texts[0], sampling_rate=RATE),
+        processor(sensors=samples[1:3], text=texts[1:3], sampling_rate=RATE),
+        processor(sensors=samples[3:], text=texts[3:], sampling_rate=RATE, return_tensors="np"),
     ]
-    collated = collate_sensor_batch(singles, pad_token_id=processor.tokenizer.pad_token_id)
+    padded = processor.pad(parts)
     batch = processor(sensors=samples, text=texts, sampling_rate=RATE, return_tensors="pt")
-    assert collated.keys() == batch.keys()
+    assert padded.keys() == batch.keys()
     for key in batch:
-        assert torch.equal(collated[key], batch[key]), key
+        assert torch.equal(padded[key], batch[key]), key
 
 
 def test_captioning_batch_equals_one_by_one(pipelines, samples):

@@ -583,3 +583,42 @@ def test_fuzz_only_value_errors_and_matches_naive(case, max_patches, normalizati
     assert_matches_naive(
         features, samples, features["patch_size"].tolist(), max_patches=max_patches, normalization=normalization
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# pad and shape_key: the batch layout and the shape a sample takes
+
+
+@pytest.mark.parametrize(
+    ("num_channels", "length", "rate", "size"),
+    [(3, 500, 50.0, None), (1, 100_000, 50.0, None), (12, 64, None, None), (2, 333, 1 / 3600, 8), (4, 7, 1.0, 128)],
+)
+def test_shape_key_is_the_shape_a_sample_takes(num_channels, length, rate, size):
+    extractor = SlipFeatureExtractor()
+    sample = np.ones((num_channels, length), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the long series is truncated, with a warning
+        out = extractor(sample, sampling_rate=rate, patch_size=size)
+    channels, patches, patch_size = extractor.shape_key(num_channels, length, sampling_rate=rate, patch_size=size)
+    assert out["sensor_values"].shape[1:3] == (channels, patches) and out["patch_size"][0] == patch_size
+
+
+def test_pad_of_separate_calls_equals_one_call():
+    extractor = SlipFeatureExtractor()
+    rng = np.random.default_rng(3)
+    samples = [rng.normal(size=shape).astype(np.float32) for shape in [(3, 200), (1, 4000), (6, 64), (2, 333)]]
+    samples[3][1, 10:40] = np.nan
+    rates = [50.0, 1.0, None, 1 / 60]
+    whole = extractor(samples, sampling_rate=rates)
+    parts = [
+        extractor(samples[:1], sampling_rate=rates[:1], return_tensors="pt"),
+        extractor(samples[1:3], sampling_rate=rates[1:3]),
+        extractor(samples[3:], sampling_rate=rates[3:]),
+    ]
+    padded = extractor.pad(parts)
+    assert padded.keys() == whole.keys()
+    for key in whole:
+        np.testing.assert_array_equal(padded[key], whole[key], err_msg=key)
+    np.testing.assert_array_equal(extractor.pad([whole])["sensor_values"], whole["sensor_values"])
+    with pytest.raises(ValueError, match="at least one"):
+        extractor.pad([])

@@ -95,28 +95,6 @@ def test_max_text_length_default_and_override(tiny_tokenizer):
     assert processor(text=long_text, truncation=False, return_tensors="np")["input_ids"].shape[1] > 100
 
 
-@pytest.mark.parametrize("padding_side", ["left", "right"])
-@pytest.mark.parametrize("append_eos", [False, True])
-def test_labels_mask_padding_and_leading_bos(processor, padding_side, append_eos):
-    batch = processor(
-        text=TEXTS, return_labels=True, append_eos=append_eos, padding_side=padding_side, return_tensors="np"
-    )
-    input_ids, attention_mask, labels = batch["input_ids"], batch["attention_mask"], batch["labels"]
-    assert labels.shape == input_ids.shape and labels.dtype == np.int64
-    for row in range(len(TEXTS)):
-        real = np.flatnonzero(attention_mask[row])
-        assert input_ids[row, real[0]] == BOS and labels[row, real[0]] == -100
-        np.testing.assert_array_equal(labels[row, real[1:]], input_ids[row, real[1:]])
-        assert (labels[row, attention_mask[row] == 0] == -100).all()
-    assert (labels != -100).sum() == attention_mask.sum() - len(TEXTS)
-
-
-def test_labels_keep_a_bos_that_is_not_leading(processor, tiny_tokenizer):
-    # only the leading BOS is masked: one written inside the text (here the literal special token) stays a target
-    batch = processor(text=["a <bos> b"], return_labels=True, return_tensors="np")
-    assert (batch["labels"][0] == BOS).sum() == 1 and batch["labels"][0, 0] == -100
-
-
 def test_decode_forwards_to_tokenizer(processor):
     batch = processor(text=TEXTS, append_eos=True, return_tensors="pt")
     assert processor.batch_decode(batch["input_ids"], skip_special_tokens=True) == TEXTS
@@ -129,9 +107,9 @@ def test_decode_forwards_to_tokenizer(processor):
 
 def test_sensors_and_text_in_one_batch_feature(processor):
     batch = processor(
-        sensors=sensors(3), text=TEXTS, sampling_rate=[50.0, 1 / 3600, None], append_eos=True, return_labels=True
+        sensors=sensors(3), text=TEXTS, sampling_rate=[50.0, 1 / 3600, None], append_eos=True
     )
-    expected = {"sensor_values", "sensor_mask", "sensor_time", "patch_size", "input_ids", "attention_mask", "labels"}
+    expected = {"sensor_values", "sensor_mask", "sensor_time", "patch_size", "input_ids", "attention_mask"}
     assert set(batch) == expected
     assert all(isinstance(value, torch.Tensor) for value in batch.values())
     assert batch["sensor_values"].shape[0] == batch["input_ids"].shape[0] == 3
@@ -174,7 +152,7 @@ def test_sensor_only_and_text_only(processor):
     [
         ({}, "needs `sensors`, `text` or both"),
         ({"sensors": sensors(2), "text": TEXTS}, "2 sensor samples but 3 texts"),
-        ({"sensors": sensors(1), "return_labels": True}, "need `text`"),
+        ({"sensors": sensors(1), "append_eos": True}, "append_eos needs `text`"),
         ({"text": 42}, "text must be a string or a non-empty list of strings"),
         ({"text": []}, "text must be a string or a non-empty list of strings"),
         ({"text": ["ok", None]}, "text must be a string or a non-empty list of strings"),
@@ -209,7 +187,7 @@ def test_save_and_load_round_trip(tiny_tokenizer, tmp_path):
     assert loaded.feature_extractor.max_tokens_per_sample == 500
     assert loaded.tokenizer.padding_side == "left"
     assert loaded.tokenizer.get_vocab() == tiny_tokenizer.get_vocab()
-    kwargs = dict(sensors=sensors(3), text=TEXTS, sampling_rate=10.0, append_eos=True, return_labels=True)
+    kwargs = dict(sensors=sensors(3), text=TEXTS, sampling_rate=10.0, append_eos=True)
     expected, got = processor(**kwargs, return_tensors="np"), loaded(**kwargs, return_tensors="np")
     assert set(got) == set(expected)
     for key in expected:
@@ -245,7 +223,7 @@ def test_loads_from_a_flat_hub_folder_with_trust_remote_code(tiny_tokenizer, tmp
     # `import slip_sensor` has registered it, so it is exercised separately below.)
     remote_class = get_class_from_dynamic_module(auto_map["AutoProcessor"], tmp_path)
     assert remote_class is not SlipProcessor and remote_class.__module__.startswith("transformers_modules.")
-    kwargs = dict(sensors=sensors(2), text=TEXTS[:2], return_labels=True, return_tensors="np")
+    kwargs = dict(sensors=sensors(2), text=TEXTS[:2], return_tensors="np")
     expected = processor(**kwargs)
     for loaded in (
         remote_class.from_pretrained(tmp_path),

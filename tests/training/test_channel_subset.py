@@ -23,12 +23,13 @@ LENGTH = 24  # 6 patches of 4
 
 
 def make_rows(channel_counts, seed=0):
-    """Corpus-like rows: `sensor` `[time][channel]` as nested lists (as `datasets` yields them), every channel on its
+    """Corpus-like rows: `sensor` `[channel][time]` as nested lists (as `datasets` yields them), every channel on its
     own scale so that a channel mix-up changes the normalised values."""
     rng = np.random.default_rng(seed)
     rows = []
     for index, channels in enumerate(channel_counts):
-        sensor = rng.standard_normal((LENGTH, channels)) * rng.uniform(0.5, 20.0, channels) + rng.normal(0, 3, channels)
+        scale, offset = rng.uniform(0.5, 20.0, (channels, 1)), rng.normal(0, 3, (channels, 1))
+        sensor = rng.standard_normal((channels, LENGTH)) * scale + offset
         rows.append(
             {
                 "id": f"row-{index}",
@@ -47,7 +48,7 @@ def make_rows(channel_counts, seed=0):
 
 def expected_values(row, channels):
     """The feature extractor's mean-abs normalisation of the raw row's chosen channels, `[channels, time]`."""
-    raw = np.asarray(row["sensor"], dtype=np.float32)[:, channels].T
+    raw = np.asarray(row["sensor"], dtype=np.float32)[channels]
     return raw / (np.abs(raw).mean(axis=1, keepdims=True) + np.float32(1e-6))
 
 
@@ -65,13 +66,13 @@ def test_draw_keeps_at_most_max_channels_sorted_unique_indices():
     dataset = EpochSeededDataset(rows, partial(sample_channels, max_channels=6), seed=0)
     seen = set()
     for row, channels in zip(rows, draws(dataset)):
-        count = len(row["sensor"][0])
+        count = len(row["sensor"])
         assert len(channels) == 6 and channels == sorted(set(channels))
         assert all(isinstance(c, int) and 0 <= c < count for c in channels)
         if count == 12:
             seen.update(channels)
     assert seen == set(range(12)), "every channel of a 12-channel row should be drawn at some index"
-    assert len({tuple(c) for c, row in zip(draws(dataset), rows) if len(row["sensor"][0]) == 12}) > 1
+    assert len({tuple(c) for c, row in zip(draws(dataset), rows) if len(row["sensor"]) == 12}) > 1
 
 
 @pytest.mark.parametrize("count", [1, 4, 6])
@@ -156,7 +157,7 @@ def test_collators_keep_all_channels_without_a_draw(processor):
         batch = collator(rows)
         assert batch["sensor_values"].shape[1] == 12 > processor.feature_extractor.max_channels
         for i, row in enumerate(rows):
-            count = len(row["sensor"][0])
+            count = len(row["sensor"])
             values = batch["sensor_values"][i, :count].reshape(count, -1).numpy()
             np.testing.assert_allclose(values, expected_values(row, list(range(count))), rtol=1e-5, atol=1e-6)
 
