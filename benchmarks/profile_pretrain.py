@@ -3,7 +3,7 @@
     python benchmarks/profile_pretrain.py                                # `slip demo` settings: slip-tiny, batch 32
     python benchmarks/profile_pretrain.py --corpus-size 600 --steps 20   # quicker
 
-Runs `training/pretrain.py` as `slip demo` does (CPU) for --steps steps. A callback times each step (forward,
+Pretrains as `slip demo` does (its recipe, on the CPU) for --steps steps, on a corpus built first. A callback times each step (forward,
 backward, clipping, optimizer: from `on_step_begin` to `on_step_end`) and the gap before it (fetching and collating
 the batch from the corpus, logging). It then times the same trainer's dataloader alone, and profiles
 --profile-steps steps with torch.profiler. Prints one JSON line (medians in ms; `input_share` is the share of wall
@@ -22,9 +22,9 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 from transformers import TrainerCallback
 
-from slip_sensor.data import build_corpus
-from slip_sensor.demo import DEMO_SOURCES, pretraining_arguments, recipe_values
-from slip_sensor.training import pretrain
+from slip_sensor.demo import RECIPE
+from slip_sensor.training.api import pretrain
+from slip_sensor.training.recipe_files import read_recipe
 
 
 class StepTimer(TrainerCallback):
@@ -65,7 +65,7 @@ def time_dataloader(trainer, batches: int) -> list[float]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    recipe = recipe_values()  # `slip demo`'s recipe
+    recipe = read_recipe(RECIPE)
     parser.add_argument("--corpus-size", type=int, default=recipe["corpus_size"])
     parser.add_argument("--batch-size", type=int, default=recipe["per_device_train_batch_size"])
     parser.add_argument("--steps", type=int, default=40)
@@ -76,13 +76,13 @@ def main(argv=None) -> None:
 
     with tempfile.TemporaryDirectory() as temporary:
         out = Path(args.out or temporary)
-        corpus = out / "corpus"
-        if not (corpus / "corpus_info.json").exists():
-            build_corpus(str(corpus), n=args.corpus_size, seed=0, sources=DEMO_SOURCES, workers=2)
         timer = StepTimer(profile_from=args.warmup_steps, profile_steps=args.profile_steps)
-        demo_flags = pretraining_arguments(corpus, out / "model", seed=0, max_steps=args.steps, batch_size=args.batch_size)
-        # the last occurrence of a flag wins: no checkpoint and no progress bar inside the timed run
-        trainer = pretrain.main([*demo_flags, "--save-strategy", "no", "--disable-tqdm", "true"], callbacks=[timer])
+        # no checkpoint and no progress bar inside the timed run
+        trainer, _, _ = pretrain(
+            RECIPE, callbacks=[timer], output_dir=str(out / "model"), corpus_size=args.corpus_size, seed=0,
+            max_steps=args.steps, per_device_train_batch_size=args.batch_size, use_cpu=True, save_strategy="no",
+            eval_strategy="no", disable_tqdm=True,
+        )
         loader = time_dataloader(trainer, args.steps)
 
     # the profiled steps are slower (profiler overhead) and stay out of the medians

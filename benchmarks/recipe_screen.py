@@ -3,7 +3,7 @@
     python benchmarks/recipe_screen.py --name mean-mega4 --corpus runs/demo/corpus --out benchmarks/results/screen \
         -- --preset slip-tiny --caption-mix short --text-pooling mean --shape-group-batches 4 --max-steps 300
 
-Everything after `--` goes to `training/pretrain.py` (the run is not checkpointed). The trained model and the same
+Everything after `--` is read as `training/pretrain.py` reads its command line (the run is not checkpointed). The trained model and the same
 architecture untrained (seed 0) are then scored on:
 - the linear probe's *validation* accuracy (the split carved from each public labelled set's train split that
   chooses the probe's epoch), averaged over the public sets;
@@ -62,14 +62,25 @@ def main(argv: list[str] | None = None) -> int:
     pretrain_flags = argv[split + 1 :]
 
     from slip_sensor import SlipConfig, SlipModel
-    from slip_sensor.training import pretrain
+    from slip_sensor.training.api import run_pretraining
+    from slip_sensor.training.arguments import (
+        TRAINING_DEFAULTS,
+        DataArguments,
+        ModelArguments,
+        TrainingArguments,
+        parse_arguments,
+    )
 
     with tempfile.TemporaryDirectory() as scratch:
+        model_args, data_args, training_args = parse_arguments(
+            (ModelArguments, DataArguments, TrainingArguments),
+            pretrain_flags,
+            {**TRAINING_DEFAULTS, "corpus": args.corpus, "output_dir": scratch, "use_cpu": True,
+             "save_strategy": "no", "disable_tqdm": True},
+        )
         started = time.time()
-        trainer = pretrain.main([*pretrain_flags, "--corpus", args.corpus, "--output-dir", scratch, "--use-cpu", "true",
-                                 "--save-strategy", "no", "--disable-tqdm", "true"])
+        trainer, processor, _ = run_pretraining(model_args, data_args, training_args)
         seconds = time.time() - started
-        processor = trainer.data_collator.processor
         trained = validation_scores(trainer.model.slip.eval(), processor)
         torch.manual_seed(0)
         untrained = validation_scores(SlipModel(SlipConfig.from_dict(trainer.model.config.to_dict())).eval(), processor)

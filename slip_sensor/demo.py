@@ -1,15 +1,15 @@
 """`slip demo`: the main job, end to end on a CPU.
 
-1. builds a small sensor-caption corpus (synthetic series, physiological simulations, aeon train splits);
-2. pretrains `slip-tiny` on it with the Trainer (contrastive + captioning) following the CPU recipe
-   `training/recipes/slip-tiny-cpu.yaml`;
-3. evaluates it: linear probe and zero-shot on the public labelled sets (next to the statistical-feature and
+1. pretrains `slip-tiny` with the Trainer (contrastive + captioning) following the CPU recipe
+   `training/recipes/slip-tiny-cpu.yaml`, on a small sensor-caption corpus built first (synthetic series,
+   physiological simulations, aeon train splits);
+2. evaluates it: linear probe and zero-shot on the public labelled sets (next to the statistical-feature and
    untrained-encoder baselines), zero-shot on the held-out synthetic attribute tasks, caption-sensor retrieval on the
    corpus's held-out split, and the share of true facts in captions of held-out series;
-4. exports a Hub-ready folder (weights, configs, processor, remote code, model card with the measured results);
-5. loads that folder with `pipeline("sensor-captioning", trust_remote_code=True)` and captions a real BasicMotions
+3. exports a Hub-ready folder (weights, configs, processor, remote code, model card with the measured results);
+4. loads that folder with `pipeline("sensor-captioning", trust_remote_code=True)` and captions a real BasicMotions
    recording after a prompt stating what is known of it (length, rate, channels), drawn with its caption into a PNG;
-6. prints a report with the main job's targets, met or not. Everything lands in `--out` (default `runs/demo`).
+5. prints a report with the main job's targets, met or not. Everything lands in `--out` (default `runs/demo`).
 """
 
 import argparse
@@ -21,42 +21,13 @@ from pathlib import Path
 
 HELP = "Run the main job: build a corpus, pretrain slip-tiny, evaluate, export a Hub folder, caption a real sample."
 
-DEMO_SOURCES = ("synthetic", "physio", "aeon")
-
-
-def cpu_recipe() -> Path:
-    """The main job's pretraining recipe (`training/recipes/slip-tiny-cpu.yaml`)."""
-    from importlib.resources import files
-
-    return Path(str(files("slip_sensor.training").joinpath("recipes", "slip-tiny-cpu.yaml")))
-
-
-def recipe_values(path: Path | None = None) -> dict:
-    import yaml
-
-    return yaml.safe_load((path or cpu_recipe()).read_text())
-
-
-def pretraining_arguments(
-    corpus_dir: Path,
-    model_dir: Path,
-    seed: int,
-    max_steps: int | None = None,
-    batch_size: int | None = None,
-    learning_rate: float | None = None,
-) -> list[str]:
-    """`training/pretrain.py` flags of the main job: the CPU recipe, with the given values overriding it."""
-    flags = ["--config", str(cpu_recipe()), "--corpus", str(corpus_dir), "--output-dir", str(model_dir),
-             "--seed", str(seed), "--use-cpu", "true", "--disable-tqdm", "false"]
-    for flag, value in (("--max-steps", max_steps), ("--per-device-train-batch-size", batch_size),
-                        ("--learning-rate", learning_rate)):
-        if value is not None:
-            flags += [flag, str(value)]
-    return flags
+RECIPE = "slip-tiny-cpu"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    recipe = recipe_values()
+    from slip_sensor.training.recipe_files import read_recipe
+
+    recipe = read_recipe(RECIPE)
     parser.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
     parser.add_argument("--corpus-size", type=int, default=recipe["corpus_size"],
                         help=f"corpus rows to build (default: {recipe['corpus_size']})")
@@ -150,29 +121,27 @@ def targets(results: dict, public_tasks: list[str]) -> dict:
 def run(args: argparse.Namespace) -> int:
     from transformers import pipeline
 
-    from slip_sensor.data import build_corpus, list_labelled_datasets, load_labelled_dataset
+    from slip_sensor.data import list_labelled_datasets, load_labelled_dataset
     from slip_sensor.data.semantics import known_facts_prompt
     from slip_sensor.evaluation.harness import evaluate_model
     from slip_sensor.hub_export import export_hub_folder
-    from slip_sensor.training import pretrain
+    from slip_sensor.training.api import pretrain
 
     out = Path(args.out)
     if args.overwrite and out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    stages = Stages(total=5)
+    stages = Stages(total=4)
 
-    stages.next(f"Building a corpus of {args.corpus_size} sensor-caption pairs")
-    corpus_dir = out / "corpus"
-    if not (corpus_dir / "corpus_info.json").exists():
-        summary = build_corpus(corpus_dir, n=args.corpus_size, seed=args.seed, sources=DEMO_SOURCES)
-        print(f"  {summary.rows} rows {summary.rows_per_source} in {summary.seconds:.1f} s")
-
-    flags = pretraining_arguments(corpus_dir, out / "model", args.seed, args.max_steps, args.batch_size,
-                                  args.learning_rate)
-    stages.next(f"Pretraining slip-tiny with {cpu_recipe().name}")
+    stages.next(f"Building a corpus of {args.corpus_size} sensor-caption pairs and pretraining slip-tiny ({RECIPE})")
     model_dir = out / "model"
-    trainer = pretrain.main(flags)
+    corpus_dir = model_dir / "corpus"  # built by `pretrain` on its first run, reused by later ones
+    overrides = {"max_steps": args.max_steps, "per_device_train_batch_size": args.batch_size,
+                 "learning_rate": args.learning_rate}
+    trainer, processor, _ = pretrain(
+        RECIPE, output_dir=str(model_dir), corpus_size=args.corpus_size, seed=args.seed, corpus_seed=args.seed,
+        use_cpu=True, disable_tqdm=False, **{key: value for key, value in overrides.items() if value is not None},
+    )
     logs = [entry for entry in trainer.state.log_history if "loss" in entry]
 
     public_tasks = [name.lower() for name in list_labelled_datasets()]
@@ -187,7 +156,6 @@ def run(args: argparse.Namespace) -> int:
     if hub_dir.exists():
         shutil.rmtree(hub_dir)
     model = trainer.model.eval()
-    processor = trainer.data_collator.processor
     # a trained checkpoint: no `preset`, which would mark the card as randomly initialised weights
     export_hub_folder(model, processor, hub_dir, dict(results=results, datasets=None, base_model=None,
                                                       license="apache-2.0"))
@@ -210,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     goals = targets(results, public_tasks)
     bm = results["tasks"]["basicmotions"]
     report = {
-        "recipe": cpu_recipe().name,
+        "recipe": RECIPE,
         "corpus_rows": args.corpus_size,
         "training": {"steps": trainer.state.global_step, "first_loss": logs[0]["loss"], "last_loss": logs[-1]["loss"],
                      "last_contrastive_accuracy": logs[-1].get("contrastive_accuracy")},

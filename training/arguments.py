@@ -1,15 +1,19 @@
-"""Command-line and config-file arguments shared by the pretraining and fine-tuning scripts.
+"""Arguments of pretraining and fine-tuning, and the recipes that set them.
 
-Every field can be given on the command line (`--max-steps 50` or `--max_steps 50`) or in a YAML/JSON file passed
-with `--config FILE`; the command line wins over the file, the file over the defaults.
+Every field can be given to `training.api.pretrain`/`sft` as a keyword, on the scripts' command line
+(`--max-steps 50` or `--max_steps 50`), or in a recipe: a YAML/JSON file, or the name of one in `training/recipes/`
+(`slip-tiny-cpu`). Keywords and the command line win over the recipe, the recipe over the defaults.
 """
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from transformers import HfArgumentParser
 from transformers import TrainingArguments as HfTrainingArguments
+
+from slip_sensor.data.builder import DEFAULT_SOURCES
+
+from .recipe_files import read_recipe
 
 
 @dataclass
@@ -23,11 +27,16 @@ class ModelArguments:
         metadata={"help": "Gemma-3 causal LM (folder or Hub id) for the text side and tokenizer. Without it the text "
                   "side starts random and a tokenizer is trained on the corpus captions."},
     )
-    attn_implementation: str = field(default="sdpa", metadata={"help": "eager, sdpa or flash_attention_2."})
+    attn_implementation: str = field(default="sdpa", metadata={"help": "eager or sdpa."})
     text_pooling: str | None = field(
         default=None,
         metadata={"help": "Text embedding of a new model: last_token, penultimate_token or mean (default: the "
                   "preset's)."},
+    )
+    num_trainable_text_encoder_layers: int | None = field(
+        default=None,
+        metadata={"help": "Freeze the token embedding and all but this many top text-encoder layers (the paper "
+                  "trains 4 of Gemma's 12); default: everything trains."},
     )
 
 
@@ -38,7 +47,7 @@ class DataArguments:
     )
     corpus_size: int = field(default=2000, metadata={"help": "Rows of the corpus built when --corpus is not given."})
     corpus_seed: int = field(default=0, metadata={"help": "Seed of the built corpus."})
-    corpus_sources: str = field(default="synthetic,physio,aeon", metadata={"help": "Sources of the built corpus."})
+    corpus_sources: str = field(default=",".join(DEFAULT_SOURCES), metadata={"help": "Sources of the built corpus."})
     group_by_shape: bool = field(
         default=True, metadata={"help": "Batch samples of similar channel and patch counts together (less padding)."}
     )
@@ -69,23 +78,39 @@ class TrainingArguments(HfTrainingArguments):
     )
 
 
+@dataclass
+class SftArguments:
+    model_name_or_path: str = field(metadata={"help": "Pretrained SLIP folder or Hub id."})
+    dataset: str | None = field(
+        default=None,
+        metadata={"help": "Folder of QA/caption rows (`datasets.save_to_disk`); a DatasetDict's validation (or test) "
+                  "split is held out. Default: questions generated over a corpus."},
+    )
+    use_lora: bool = field(default=False, metadata={"help": "Train LoRA adapters instead of all weights."})
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    augment: bool = field(default=True, metadata={"help": "Jitter, scaling and (where allowed) time reversal."})
+    eval_questions: int = field(default=200, metadata={"help": "Held-out rows scored before and after."})
+
+
+def resolve_arguments(dataclass_types: tuple, defaults: dict, recipe: str | Path | None = None, **arguments) -> tuple:
+    """The given dataclasses filled from `defaults`, then the recipe's values, then `arguments` (keyword form of
+    any field); an unknown name raises."""
+    values = {**defaults, **(read_recipe(recipe) if recipe is not None else {}), **arguments}
+    return HfArgumentParser(dataclass_types).parse_dict(values, allow_extra_keys=False)
+
+
 def parse_arguments(dataclass_types: tuple, argv: list[str] | None, defaults: dict) -> tuple:
-    """Parses `--config FILE` (YAML or JSON) plus command-line flags into the given dataclasses.
+    """Parses `--config RECIPE` (a file or a recipe name) plus command-line flags into the given dataclasses.
 
     `defaults` are the script's own TrainingArguments defaults (they differ from the Trainer's)."""
     parser = HfArgumentParser(dataclass_types)
-    parser.add_argument("--config", default=None, help="YAML or JSON file with any of these arguments")
+    parser.add_argument("--config", default=None, help="recipe: a YAML or JSON file, or a name in training/recipes/")
     parser.set_defaults(**defaults)
     namespace, _ = parser.parse_known_args(argv)
     if namespace.config:
-        path = Path(namespace.config)
-        if path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            values = yaml.safe_load(path.read_text())
-        else:
-            values = json.loads(path.read_text())
-        parser.set_defaults(**values)
+        parser.set_defaults(**read_recipe(namespace.config))
     *parsed, _ = parser.parse_args_into_dataclasses(args=argv, return_remaining_strings=False, look_for_args_file=False)
     return tuple(parsed)
 
@@ -108,4 +133,15 @@ TRAINING_DEFAULTS = dict(
     average_tokens_across_devices=True,  # the caption loss is the token mean of the whole global batch
 )
 
-__all__ = ["DataArguments", "ModelArguments", "TRAINING_DEFAULTS", "TrainingArguments", "parse_arguments"]
+SFT_DEFAULTS = {**TRAINING_DEFAULTS, "learning_rate": 5e-4, "adam_beta2": 0.999, "num_train_epochs": 4}
+
+__all__ = [
+    "DataArguments",
+    "ModelArguments",
+    "SFT_DEFAULTS",
+    "SftArguments",
+    "TRAINING_DEFAULTS",
+    "TrainingArguments",
+    "parse_arguments",
+    "resolve_arguments",
+]

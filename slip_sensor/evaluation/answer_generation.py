@@ -1,5 +1,7 @@
-"""QA accuracy of a captioning model: generate an answer per question (greedy), decode only the new tokens, and
-score multiple-choice and free-form answers separately with `slip_sensor.evaluation.answer_scoring`."""
+"""Answers of a captioning model to held-out rows: generated greedily (only the new tokens are decoded), scored for QA
+accuracy, multiple-choice and free-form separately (`slip_sensor.evaluation.answer_scoring`), and for word overlap
+with the reference answers (`slip_sensor.evaluation.metrics.caption_metrics`), so fine-tuning on captions is scored
+as well as fine-tuning on questions."""
 
 import json
 
@@ -8,13 +10,19 @@ import torch
 from slip_sensor.training.collator import rows_to_inputs
 
 from .answer_scoring import qa_accuracy
+from .metrics import caption_metrics
 
 
 @torch.no_grad()
-def generate_answers(model, processor, rows, batch_size: int = 16, max_new_tokens: int = 8) -> list[str]:
-    """Greedy answers for QA rows (corpus-schema sensor columns and a `prompt`)."""
+def generate_answers(model, processor, rows, batch_size: int = 16, max_new_tokens: int | None = None) -> list[str]:
+    """Greedy answers for rows with corpus-schema sensor columns and a `prompt`. `max_new_tokens` defaults to the
+    longest reference `answer` plus 4 tokens (8 when the rows hold no answers)."""
     model.eval()
     tokenizer = processor.tokenizer
+    if max_new_tokens is None:
+        references = [row["answer"] for row in rows] if "answer" in rows[0] else []
+        lengths = [len(ids) for ids in tokenizer(references, add_special_tokens=False)["input_ids"]] if references else []
+        max_new_tokens = max(lengths, default=4) + 4
     answers = []
     for start in range(0, len(rows), batch_size):
         batch = [rows[i] for i in range(start, min(start + batch_size, len(rows)))]
@@ -33,9 +41,14 @@ def generate_answers(model, processor, rows, batch_size: int = 16, max_new_token
     return answers
 
 
-def qa_scores(rows, answers: list[str]) -> dict[str, float | int]:
-    """Accuracy over all questions and per kind (`mcq`, `free`)."""
+def answer_scores(rows, answers: list[str]) -> dict[str, float | int]:
+    """For rows with reference `answer`s: BLEU-4, METEOR and ROUGE-L of the answers, and for rows with a QA `kind`
+    the accuracy over all questions and per kind (`mcq`, `free`)."""
     scores: dict[str, float | int] = {"questions": len(rows)}
+    references = [row["answer"] for row in rows]
+    scores.update(caption_metrics(answers, references, model_metrics=False, provenance=False))
+    if "kind" not in rows[0]:
+        return scores
     correct = 0.0
     for kind, mode in (("mcq", "choice"), ("free", "free_form")):
         index = [i for i, row in enumerate(rows) if row["kind"] == kind]

@@ -11,7 +11,7 @@ from slip_sensor import SlipForConditionalGeneration
 from slip_sensor.evaluation.retrieval import retrieval_from_embeddings
 from slip_sensor.training.arguments import TrainingArguments
 from slip_sensor.training.collator import caption_candidates, held_out_caption, sample_caption
-from slip_sensor.training.pretrain import oversampled
+from slip_sensor.training.api import oversampled
 from slip_sensor.training.trainer import SlipTrainer
 from tests.models.test_modeling_slip import SlipModelTester
 from tests.training.distributed_step import rows, stack
