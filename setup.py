@@ -29,10 +29,9 @@ extras = {
         "scikit-learn>=1.3",
         "matplotlib>=3.7",
     ],
-    "flash": ["flash-attn>=2.7; sys_platform == 'linux'"],
     "test": ["pytest>=8.0", "hypothesis>=6.100"],
 }
-extras["all"] = sorted({req for name, reqs in extras.items() if name != "flash" for req in reqs})
+extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
 
 setup(
     name="slip-sensor",

@@ -1,7 +1,7 @@
 """Question-answering scoring: multiple-choice letter parsing and free-form answer matching.
 
-Generated text often starts with the echoed prompt (reference_spec B12). When the prompt is given, only the text
-after it is parsed, so option letters quoted in the question cannot be mistaken for the answer.
+Generated text decoded together with its prompt starts with the echoed question, whose quoted option letters could
+be mistaken for the answer. When the prompt is given, only the text after it is parsed.
 """
 
 import re

@@ -148,7 +148,6 @@ def generate_captions(
             text=prompts[start : start + batch_size],
             sampling_rate=[sample.sampling_rate for sample in batch],
             append_eos=False,  # the prompt is continued by generation
-            padding_side="left",
             return_tensors="pt",
         ).to(device)
         generated = model.generate(

@@ -4,7 +4,7 @@ Protocol (paper, "Evaluation protocols"): a linear classifier trained 50 epochs,
 a half-cosine decay to 0, AdamW, lr 0.01, weight decay 0.05, no hyperparameter search. Features are standardised
 with the statistics of the fitting split (a BatchNorm-free equivalent of the reference's affine-free BatchNorm).
 
-Unlike the reference, which reports the best *test* accuracy over epochs (reference_spec B14), the epoch is chosen
+Unlike the reference, which reports the best *test* accuracy over epochs, the epoch is chosen
 on a stratified validation split carved from the training set; the test set is only used once, to score the
 selected classifier. `train_linear_probe` never receives test data at all.
 

@@ -219,8 +219,8 @@ def test_loads_from_a_flat_hub_folder_with_trust_remote_code(tiny_tokenizer, tmp
     auto_map = json.loads((tmp_path / "processor_config.json").read_text())["auto_map"]
     assert auto_map == {"AutoProcessor": "processing_slip.SlipProcessor"}
     # The code path of AutoProcessor for `auto_map` + trust_remote_code: copy the flat files into the modules cache,
-    # check their imports, import them as a package. (AutoProcessor itself prefers the installed class once
-    # `import slip_sensor` has registered it, so it is exercised separately below.)
+    # check their imports, import them as a package. (AutoProcessor itself prefers the installed class once the
+    # package has registered it, as importing `SlipProcessor` above did, so it is exercised separately below.)
     remote_class = get_class_from_dynamic_module(auto_map["AutoProcessor"], tmp_path)
     assert remote_class is not SlipProcessor and remote_class.__module__.startswith("transformers_modules.")
     kwargs = dict(sensors=sensors(2), text=TEXTS[:2], return_tensors="np")
