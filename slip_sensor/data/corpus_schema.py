@@ -39,6 +39,8 @@ from collections.abc import Mapping
 import numpy as np
 from datasets import Dataset, DatasetDict, Features, IterableDataset, IterableDatasetDict, List, Value
 
+from slip_sensor.errors import UserError
+
 CORPUS_FEATURES = Features(
     {
         "id": Value("string"),
@@ -71,7 +73,7 @@ FORMAT_VERSION = 2
 AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 
 
-class CorpusLoadError(OSError):
+class CorpusLoadError(UserError, OSError):
     """A corpus could not be found or read (missing folder, incomplete build, unreachable Hub)."""
 
 
