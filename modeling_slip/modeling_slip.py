@@ -30,6 +30,8 @@ class SlipSensorModelOutput(ModelOutput):
         patch_mask (`torch.BoolTensor` of shape `[B, V, P]`): True for patches with at least one observed value.
         pooler_output (`torch.FloatTensor` of shape `[B, 1 + num_query_tokens, C]`): pooled tokens, CLS first; the
             decoder's cross-attention context.
+        sample_mask (`torch.BoolTensor` of shape `[B]`): True for samples with at least one observed value. A sample
+            without one (an all-NaN recording) has nothing to pool: its contrastive embedding is NaN.
         hidden_states (`tuple(torch.FloatTensor)`, *optional*): input of every layer plus the final output.
         attentions (`tuple(torch.FloatTensor)`, *optional*): attention probabilities of every layer (eager only).
     """
@@ -37,6 +39,7 @@ class SlipSensorModelOutput(ModelOutput):
     last_hidden_state: torch.FloatTensor | None = None
     patch_mask: torch.BoolTensor | None = None
     pooler_output: torch.FloatTensor | None = None
+    sample_mask: torch.BoolTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
 
@@ -50,7 +53,8 @@ class SlipOutput(ModelOutput):
         logits_per_sensor (`torch.FloatTensor` of shape `[B, B]`): scaled cosine similarities of this batch's sensors
             (rows) and texts (columns). Local to the process: training gathers other processes' embeddings itself.
         logits_per_text (`torch.FloatTensor` of shape `[B, B]`): the transpose.
-        sensor_embeds (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised sensor embeddings.
+        sensor_embeds (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised sensor embeddings; NaN
+            for a sample with no observed value (see `SlipSensorModelOutput.sample_mask`).
         text_embeds (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised text embeddings.
         logit_scale (`torch.FloatTensor` of shape `[]`): the clamped, exponentiated scale of the logits.
         sensor_model_output ([`SlipSensorModelOutput`]): the sensor tower's output.
@@ -151,18 +155,58 @@ class SlipSensorModel(SlipPreTrainedModel):
         self.gradient_checkpointing = False
         self.post_init()
 
-    def _attention_allowed(self, patch_mask: torch.Tensor) -> torch.Tensor | None:
+    def _attention_allowed(self, patch_mask: torch.Tensor, all_tokens_valid: bool) -> torch.Tensor | None:
         """`[B, 1, 1|L, L]` boolean mask, or None when every token is valid (so SDPA can use its fastest kernel)."""
-        token_mask = patch_mask.flatten(1)
-        allowed = token_mask[:, None, None, :]
+        allowed = patch_mask.flatten(1)[:, None, None, :]
         if self.config.sensor_config.channel_attention == "univariate":
             channel = torch.arange(patch_mask.shape[1], device=patch_mask.device).repeat_interleave(patch_mask.shape[2])
             return allowed & (channel[:, None] == channel[None, :])[None, None]
-        # reading the mask syncs with the device once per forward; when values cannot be read (compiling, or
-        # shape-only fake tensors as in memory estimates) the mask is kept
-        if not torch.compiler.is_compiling() and not is_fake(token_mask) and bool(token_mask.all()):
-            return None
-        return allowed
+        return None if all_tokens_valid else allowed
+
+    @staticmethod
+    def _check_values(
+        sensor_values: torch.Tensor,
+        sensor_mask: torch.Tensor,
+        sensor_time: torch.Tensor,
+        patch_size: torch.Tensor,
+        patch_mask: torch.Tensor,
+        sample_mask: torch.Tensor,
+        require_observed: bool,
+    ) -> bool:
+        """Checks the input values and returns whether every token is valid. All checks are read in one device sync
+        per forward; when values cannot be read (compiling, or shape-only fake tensors as in memory estimates) nothing
+        is checked and the attention mask is kept."""
+        if _is_traced(sensor_values):
+            return False
+        observed_finite, time_finite, sizes_fit, all_observed, all_tokens_valid = torch.stack(
+            [
+                (sensor_values.isfinite() | ~sensor_mask).all(),
+                sensor_time.isfinite().all(),
+                ((patch_size >= 1) & (patch_size <= sensor_values.shape[-1])).all(),
+                sample_mask.all(),
+                patch_mask.all(),
+            ]
+        ).tolist()
+        if not observed_finite:
+            samples = (~sensor_values.isfinite() & sensor_mask).flatten(1).any(-1).nonzero().flatten().tolist()
+            raise ValueError(
+                f"sensor_values holds NaN or infinite values where sensor_mask marks them observed (samples {samples}); "
+                "a missing value must have sensor_mask False (the processor does this for NaN)"
+            )
+        if not time_finite:
+            raise ValueError("sensor_time holds NaN or infinite values; padding and missing values take time 0")
+        if not sizes_fit:
+            raise ValueError(
+                f"patch_size must lie in 1..{sensor_values.shape[-1]} (the last dimension of sensor_values); got "
+                f"{patch_size.tolist()}"
+            )
+        if require_observed and not all_observed:
+            raise ValueError(
+                f"Samples {(~sample_mask).nonzero().flatten().tolist()} have no observed value (sensor_mask is all "
+                "False): their embeddings are NaN and would make the contrastive loss NaN; drop them from the batch "
+                "or pass return_loss=False"
+            )
+        return all_tokens_valid
 
     def forward(
         self,
@@ -173,6 +217,7 @@ class SlipSensorModel(SlipPreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
+        require_observed: bool = False,
         **kwargs,
     ) -> SlipSensorModelOutput | tuple:
         r"""
@@ -182,23 +227,26 @@ class SlipSensorModel(SlipPreTrainedModel):
             sensor_mask (`torch.BoolTensor` of shape `[B, V, P, ps_max]`): True where a value was observed.
             sensor_time (`torch.FloatTensor` of shape `[B, V, P, ps_max]`): relative time index, 0 on padding.
             patch_size (`torch.LongTensor` of shape `[B]`): each sample's patch size.
+            require_observed (`bool`, defaults to `False`): raise if a sample has no observed value (the losses set
+                it; inference flags such samples in `sample_mask` instead).
+
+        NaN or infinite values where `sensor_mask` is True, a non-finite `sensor_time`, or a `patch_size` outside
+        `1..ps_max` raise a `ValueError` (checked in the same single device sync that decides the attention mask).
         """
-        if sensor_values.ndim != 4 or sensor_mask.shape != sensor_values.shape or sensor_time.shape != sensor_values.shape:
-            raise ValueError(
-                "sensor_values, sensor_mask and sensor_time must share the shape [batch, channels, patches, patch]; "
-                f"got {tuple(sensor_values.shape)}, {tuple(sensor_mask.shape)}, {tuple(sensor_time.shape)}"
-            )
-        if patch_size.shape != sensor_values.shape[:1]:
-            raise ValueError(f"patch_size must have shape [{sensor_values.shape[0]}], got {tuple(patch_size.shape)}")
+        check_sensor_inputs(sensor_values, sensor_mask, sensor_time, patch_size)
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         sensor_mask = sensor_mask.bool()
+        patch_mask = sensor_mask.any(-1)
+        sample_mask = patch_mask.flatten(1).any(-1)
+        all_tokens_valid = self._check_values(
+            sensor_values, sensor_mask, sensor_time, patch_size, patch_mask, sample_mask, require_observed
+        )
         # Whatever sits at unobserved positions (NaN, stale values) must not reach the model.
         sensor_values = sensor_values.masked_fill(~sensor_mask, 0.0)
         tokens = self.embeddings(sensor_values, sensor_mask, sensor_time, patch_size)
-        patch_mask = sensor_mask.any(-1)
         hidden_states = tokens.flatten(1, 2)
         rotary = self.rotary(patch_mask, hidden_states.dtype)
-        allowed = self._attention_allowed(patch_mask)
+        allowed = self._attention_allowed(patch_mask, all_tokens_valid)
 
         all_hidden_states = () if output_hidden_states else None
         all_attentions = () if output_attentions else None
@@ -217,10 +265,60 @@ class SlipSensorModel(SlipPreTrainedModel):
             last_hidden_state=hidden_states,
             patch_mask=patch_mask,
             pooler_output=pooled,
+            sample_mask=sample_mask,
             hidden_states=all_hidden_states,
             attentions=all_attentions,
         )
         return output if return_dict else output.to_tuple()
+
+
+def _is_traced(tensor: torch.Tensor) -> bool:
+    """Whether values cannot be read: compiling, or shape-only fake tensors (as in memory estimates)."""
+    return torch.compiler.is_compiling() or is_fake(tensor)
+
+
+def check_sensor_inputs(
+    sensor_values: torch.Tensor, sensor_mask: torch.Tensor, sensor_time: torch.Tensor, patch_size: torch.Tensor
+) -> None:
+    """Types, dtypes and shapes of the sensor inputs (no device sync)."""
+    inputs = {"sensor_values": sensor_values, "sensor_mask": sensor_mask, "sensor_time": sensor_time}
+    for name, value in {**inputs, "patch_size": patch_size}.items():
+        if not isinstance(value, torch.Tensor):
+            raise ValueError(
+                f"{name} must be a torch.Tensor, got {type(value).__name__}; call the processor with "
+                "return_tensors='pt'"
+            )
+    if sensor_values.ndim != 4 or sensor_mask.shape != sensor_values.shape or sensor_time.shape != sensor_values.shape:
+        raise ValueError(
+            "sensor_values, sensor_mask and sensor_time must share the shape [batch, channels, patches, patch]; "
+            f"got {tuple(sensor_values.shape)}, {tuple(sensor_mask.shape)}, {tuple(sensor_time.shape)}"
+        )
+    if patch_size.shape != sensor_values.shape[:1]:
+        raise ValueError(f"patch_size must have shape [{sensor_values.shape[0]}], got {tuple(patch_size.shape)}")
+    for name in ("sensor_values", "sensor_time"):
+        if not inputs[name].is_floating_point():
+            raise ValueError(f"{name} must be a floating-point tensor, got {inputs[name].dtype}")
+    if patch_size.is_floating_point() or patch_size.is_complex() or patch_size.dtype == torch.bool:
+        raise ValueError(f"patch_size must be an integer tensor, got {patch_size.dtype}")
+
+
+def check_token_ids(input_ids: torch.Tensor, vocab_size: int) -> None:
+    """`input_ids` must be an integer tensor `[B, T]` of ids in `0..vocab_size-1` (one device sync)."""
+    if not isinstance(input_ids, torch.Tensor):
+        raise ValueError(
+            f"input_ids must be a torch.Tensor, got {type(input_ids).__name__}; call the processor with "
+            "return_tensors='pt'"
+        )
+    if input_ids.ndim != 2 or input_ids.is_floating_point() or input_ids.dtype == torch.bool:
+        raise ValueError(f"input_ids must be an integer tensor [batch, tokens], got {input_ids.dtype} {tuple(input_ids.shape)}")
+    if _is_traced(input_ids) or input_ids.numel() == 0:
+        return
+    low, high = torch.stack([input_ids.min(), input_ids.max()]).tolist()
+    if low < 0 or high >= vocab_size:
+        raise ValueError(
+            f"input_ids hold ids outside the vocabulary 0..{vocab_size - 1} (min {low}, max {high}); tokenize with "
+            "this model's processor"
+        )
 
 
 def pool_text_states(hidden_states: torch.Tensor, attention_mask: torch.Tensor | None, offset: int) -> torch.Tensor:
@@ -254,9 +352,15 @@ class SlipModel(SlipPreTrainedModel):
     def get_input_embeddings(self) -> nn.Module:
         return self.text_encoder.embed_tokens
 
-    def sensor_embedding(self, sensor_tokens: torch.Tensor) -> torch.Tensor:
-        """Pooled tokens `[B, 1 + N, C]` → L2-normalised contrastive embedding of the CLS token `[B, projection_dim]`."""
-        return nn.functional.normalize(self.sensor_projection(sensor_tokens[:, 0]), dim=-1)
+    def sensor_embedding(self, sensor_tokens: torch.Tensor, sample_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Pooled tokens `[B, 1 + N, C]` → L2-normalised contrastive embedding of the CLS token `[B, projection_dim]`.
+
+        Rows where `sample_mask` `[B]` is False (samples with no observed value) are NaN: the pooler saw nothing, and
+        a finite vector there would score like a real recording in retrieval and zero-shot classification."""
+        embeds = nn.functional.normalize(self.sensor_projection(sensor_tokens[:, 0]), dim=-1)
+        if sample_mask is None:
+            return embeds
+        return embeds.masked_fill(~sample_mask[:, None], float("nan"))
 
     def text_embedding(self, text_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
         """Text-encoder states `[B, T, H]` → L2-normalised embedding `[B, projection_dim]`."""
@@ -293,14 +397,16 @@ class SlipModel(SlipPreTrainedModel):
 
     def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
         """Text-encoder states `[B, T, H]` (the first `split_layer` Gemma layers only)."""
+        check_token_ids(input_ids, self.config.text_config.vocab_size)
         return self.text_encoder(input_ids, self.text_layer_inputs(input_ids, attention_mask))
 
     def get_sensor_features(
         self, sensor_values: torch.Tensor, sensor_mask: torch.Tensor, sensor_time: torch.Tensor, patch_size: torch.Tensor
     ) -> torch.Tensor:
-        """L2-normalised sensor embeddings `[B, projection_dim]` (differentiable)."""
-        pooled = self.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size).pooler_output
-        return self.sensor_embedding(pooled)
+        """L2-normalised sensor embeddings `[B, projection_dim]` (differentiable); NaN rows for samples with no
+        observed value (all-NaN recordings), so they cannot pass for real ones."""
+        outputs = self.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size)
+        return self.sensor_embedding(outputs.pooler_output, outputs.sample_mask)
 
     def get_text_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """L2-normalised text embeddings `[B, projection_dim]` from the text encoder alone (differentiable)."""
@@ -316,14 +422,14 @@ class SlipModel(SlipPreTrainedModel):
 
     def contrastive_head(
         self,
-        sensor_tokens: torch.Tensor,
+        sensor_outputs: SlipSensorModelOutput,
         text_states: torch.Tensor,
         attention_mask: torch.Tensor | None,
         return_loss: bool,
     ) -> dict[str, torch.Tensor | None]:
         """The [`SlipOutput`] fields of the contrastive head: embeddings, logits, scale and the unweighted loss, from
-        the pooled sensor tokens `[B, 1 + N, C]` and the text-encoder states `[B, T, H]`."""
-        sensor_embeds = self.sensor_embedding(sensor_tokens)
+        the sensor tower's output (run with `require_observed=return_loss`) and the text-encoder states `[B, T, H]`."""
+        sensor_embeds = self.sensor_embedding(sensor_outputs.pooler_output, sensor_outputs.sample_mask)
         text_embeds = self.text_embedding(text_states, attention_mask)
         logits_per_text = self.contrastive_logits(sensor_embeds, text_embeds)
         return dict(
@@ -357,10 +463,15 @@ class SlipModel(SlipPreTrainedModel):
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         sensor_outputs = self.sensor_model(
-            sensor_values, sensor_mask, sensor_time, patch_size, output_hidden_states=output_hidden_states
+            sensor_values,
+            sensor_mask,
+            sensor_time,
+            patch_size,
+            output_hidden_states=output_hidden_states,
+            require_observed=return_loss,
         )
         contrastive = self.contrastive_head(
-            sensor_outputs.pooler_output, self.encode_text(input_ids, attention_mask), attention_mask, return_loss
+            sensor_outputs, self.encode_text(input_ids, attention_mask), attention_mask, return_loss
         )
         unweighted = contrastive["contrastive_loss"]
         output = SlipOutput(
@@ -443,9 +554,13 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, SlipGenerationMixin):
         if sensor_tokens is None:
             if sensor_values is None:
                 raise ValueError("Pass the sensor inputs (sensor_values, sensor_mask, sensor_time, patch_size) or sensor_tokens")
-            sensor_outputs = self.slip.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size)
+            sensor_outputs = self.slip.sensor_model(
+                sensor_values, sensor_mask, sensor_time, patch_size, require_observed=return_loss and whole_text
+            )
             sensor_tokens = sensor_outputs.pooler_output
 
+        if whole_text:  # later decoding steps feed back the model's own ids: checked once per sequence
+            check_token_ids(input_ids, self.config.text_config.vocab_size)
         layer_inputs = self.slip.text_layer_inputs(input_ids, layer_mask, past_length, key_length)
         text_states = self.slip.text_encoder(input_ids, layer_inputs, cache)
         decoder_states = self.text_decoder(text_states, sensor_tokens, layer_inputs, cache)
@@ -455,7 +570,7 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, SlipGenerationMixin):
         losses = {}
         contrastive = {}
         if sensor_outputs is not None and whole_text:
-            contrastive = self.slip.contrastive_head(sensor_tokens, text_states, attention_mask, return_loss)
+            contrastive = self.slip.contrastive_head(sensor_outputs, text_states, attention_mask, return_loss)
             if return_loss:
                 losses["contrastive"] = contrastive.pop("contrastive_loss")
         if labels is not None:
