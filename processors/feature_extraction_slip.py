@@ -364,16 +364,22 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
 
     def _warn_truncation(self, samples: list[np.ndarray], patch_sizes: list[int]) -> None:
         truncated = [
-            f"sample {index} ({values.shape[1]} points, patch size {size}: {-(-values.shape[1] // size)} patches)"
+            (index, values.shape[1], size, -(-values.shape[1] // size))
             for index, (values, size) in enumerate(zip(samples, patch_sizes))
             if -(-values.shape[1] // size) > self.max_patches
         ]
         if truncated:
-            shown = ", ".join(truncated[:3]) + (f" and {len(truncated) - 3} more" if len(truncated) > 3 else "")
+            shown = ", ".join(
+                f"sample {index} ({length} points, patch size {size}: {patches} patches)"
+                for index, length, size, patches in truncated[:3]
+            ) + (f" and {len(truncated) - 3} more" if len(truncated) > 3 else "")
+            # the smallest patch size that keeps the longest truncated sample whole
+            needed = -(-max(length for _, length, _, _ in truncated) // self.max_patches)
             warnings.warn(
                 f"{len(truncated)} sample(s) exceed max_patches={self.max_patches} and keep only their first "
-                f"{self.max_patches} patches: {shown}. Downsample long series or pass a larger patch_size to keep "
-                "all of them.",
+                f"{self.max_patches} patches: {shown}. To keep all of them, downsample long series or pass "
+                f"patch_size={needed} or larger (an argument of the processor and of the SLIP pipelines, or a key of "
+                "a pipeline's dict input).",
                 UserWarning,
                 stacklevel=3,
             )

@@ -74,7 +74,9 @@ def test_captioning_returns_only_new_tokens(pipelines, tiny_model_and_processor,
     inputs = processor(sensors=[samples[0]], text=prompt, sampling_rate=RATE, append_eos=False, return_tensors="pt")
     generated = causal_model.generate(**inputs, max_new_tokens=7, do_sample=False)
     new_tokens = generated[0, inputs["input_ids"].shape[1] :]
-    assert result == [{"generated_text": processor.tokenizer.decode(new_tokens, skip_special_tokens=True)}]
+    assert result == [
+        {"generated_text": processor.tokenizer.decode(new_tokens, skip_special_tokens=True), "observed_fraction": 1.0}
+    ]
 
 
 def test_captioning_without_prompt_matches_generate_from_bos(pipelines, tiny_model_and_processor, samples):
@@ -84,7 +86,7 @@ def test_captioning_without_prompt_matches_generate_from_bos(pipelines, tiny_mod
     expected = processor.tokenizer.decode(generated[0, 1:], skip_special_tokens=True)
     # a 1-D torch tensor is one channel
     assert pipelines["captioning"](torch.from_numpy(samples[2][0]), sampling_rate=RATE, max_new_tokens=5) == [
-        {"generated_text": expected}
+        {"generated_text": expected, "observed_fraction": 1.0}
     ]
 
 
@@ -144,7 +146,7 @@ def test_feature_extraction_returns_embeddings_and_unpadded_tokens(pipelines, ti
         assert torch.allclose(result["token_states"], token_states, atol=1e-5)
         assert torch.equal(result["token_mask"], outputs.patch_mask[0])
     as_lists = extractor(samples[0], sampling_rate=RATE)
-    assert set(as_lists) == {"sensor_embeds"} and len(as_lists["sensor_embeds"]) == causal_model.config.projection_dim
+    assert set(as_lists) == {"sensor_embeds", "observed_fraction"} and len(as_lists["sensor_embeds"]) == causal_model.config.projection_dim
 
 
 @pytest.mark.parametrize(
