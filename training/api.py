@@ -22,8 +22,8 @@ from transformers import AutoTokenizer, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from slip_sensor.convert_text_backbone import from_text_backbone
-from slip_sensor.data import build_corpus, load_corpus
-from slip_sensor.data.corpus import is_complete_corpus
+from slip_sensor.data import load_corpus
+from slip_sensor.data.builder import ensure_corpus
 from slip_sensor.modeling_slip.configuration_slip import SlipConfig
 from slip_sensor.modeling_slip.modeling_slip import SlipForConditionalGeneration
 from slip_sensor.processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
@@ -109,13 +109,14 @@ def sft(
 
 
 def prepare_corpus(data_args: DataArguments, training_args: TrainingArguments) -> str:
-    """The given corpus, or one built (once, by the main process) in OUTPUT_DIR/corpus."""
+    """The given corpus (used as it is), or one built by the main process in OUTPUT_DIR/corpus, reused by later runs
+    only while its recorded size, seed and sources match the arguments (else rebuilt, with a warning)."""
     if data_args.corpus is not None:
         return data_args.corpus
     path = str(Path(training_args.output_dir) / "corpus")
     with training_args.main_process_first(desc="building the corpus"):
-        if training_args.process_index == 0 and not is_complete_corpus(path):
-            build_corpus(
+        if training_args.process_index == 0:
+            ensure_corpus(
                 path,
                 n=data_args.corpus_size,
                 seed=data_args.corpus_seed,

@@ -1,19 +1,19 @@
-"""Deterministic, parallel and atomic corpus builds: `build_corpus` (used by `slip build-corpus`).
+"""Deterministic, parallel and atomic corpus builds: `build_corpus` (used by `slip build-corpus`) and `ensure_corpus`
+(used by training, which builds its corpus in the output folder).
 
 Rows are planned up front as (split, source, index); each record depends only on (seed, source, index), so two builds
 with the same seed are identical whatever the worker count. Workers make records, the parent writes them in plan
-order as parquet shards into a temporary folder next to the target, writes `corpus_info.json` last, then renames the
-folder into place: a killed build leaves only a hidden `.NAME.tmp-PID` folder that does not load (and that the next
-build removes).
+order as parquet shards into a temporary folder next to the target, writes `corpus_info.json` last (with the build
+arguments and each shard's sha256, which `load_corpus` checks), then renames the folder into place: a killed build
+leaves only a hidden `.NAME.tmp-PID` folder that does not load (and that the next build removes).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import math
 import multiprocessing
-import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -24,8 +24,19 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from .corpus import CorpusRecord, records_to_table, shard_path, write_corpus_metadata
-from .corpus_schema import CORPUS_SCHEMA, DATA_DIR, FORMAT_NAME, FORMAT_VERSION
+from ..output_folders import OutputFolderError, refuse_foreign, staged_folder
+from .corpus import (
+    CorpusRecord,
+    is_complete_corpus,
+    read_corpus_info,
+    records_to_table,
+    shard_checksums,
+    shard_path,
+    write_corpus_metadata,
+)
+from .corpus_schema import CORPUS_SCHEMA, DATA_DIR, FORMAT_NAME, FORMAT_VERSION, SHARD_CHECKSUMS, CorpusLoadError
+
+logger = logging.getLogger(__name__)
 
 SOURCE_MODULES = {  # source -> module with `make_record(index, seed) -> CorpusRecord`
     "synthetic": "slip_sensor.data.synthetic",
@@ -109,17 +120,6 @@ def _mapper(workers: int) -> Iterator:
         yield lambda fn, tasks: pool.imap(fn, tasks, chunksize=1)
 
 
-def _remove_stale_temporaries(out: Path) -> None:
-    """Delete folders of earlier builds of `out` whose process is gone (killed builds)."""
-    for tmp in out.parent.glob(f".{out.name}.tmp-*"):
-        try:
-            os.kill(int(tmp.name.rsplit("-", 1)[1]), 0)
-        except (ValueError, ProcessLookupError):
-            shutil.rmtree(tmp, ignore_errors=True)
-        except PermissionError:  # alive, owned by someone else
-            pass
-
-
 def build_corpus(
     out_dir: str | Path,
     n: int,
@@ -130,47 +130,69 @@ def build_corpus(
     overwrite: bool = False,
     progress: bool = False,
 ) -> BuildSummary:
-    """Build an `n`-row corpus in `out_dir` (see `corpus` for the layout and schema) and return its summary."""
+    """Build an `n`-row corpus in `out_dir` (see `corpus` for the layout and schema) and return its summary.
+
+    `overwrite` replaces an existing corpus; a folder that is not one is never replaced (`OutputFolderError`).
+    """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     out = Path(out_dir).resolve()
+    refuse_foreign(out, is_complete_corpus(out), "slip build-corpus")
     if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(out)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        raise OutputFolderError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
     start = time.perf_counter()
-    try:
-        (tmp / DATA_DIR).mkdir(parents=True)
+    with staged_folder(out) as tmp:
+        (tmp / DATA_DIR).mkdir()
         summary = _write(tmp, plan_rows(n, list(sources), val_fraction), seed, workers, progress)
         info = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
-            "n": n,
-            "seed": seed,
-            "sources": list(sources),
-            "val_fraction": val_fraction,
+            **build_arguments(n, seed, sources, val_fraction),
             "rows": summary.rows,
             "rows_per_source": summary.rows_per_source,
             "rows_per_split": summary.rows_per_split,
             "caption_words": summary.caption_words,
             **summary.extra,
+            SHARD_CHECKSUMS: shard_checksums(tmp),
         }
         write_corpus_metadata(tmp, info)
-        if out.exists():  # overwrite: swap, so a complete corpus is in place at every moment but one rename
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.rename(out, old)
-            os.rename(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     summary.path, summary.seconds = str(out), time.perf_counter() - start
     return summary
+
+
+def build_arguments(n: int, seed: int, sources: Sequence[str], val_fraction: float) -> dict:
+    """The arguments that decide a corpus's rows, as `corpus_info.json` records them."""
+    return {"n": n, "seed": seed, "sources": list(sources), "val_fraction": val_fraction}
+
+
+def ensure_corpus(
+    path: str | Path,
+    n: int,
+    seed: int = 0,
+    sources: Sequence[str] = DEFAULT_SOURCES,
+    val_fraction: float = 0.02,
+    progress: bool = False,
+) -> dict:
+    """The info of a corpus at `path` built with these arguments: an existing one is reused only when its recorded
+    arguments (and format) match, else it is rebuilt, with a logged warning saying why. Returns `corpus_info.json`."""
+    wanted = build_arguments(n, seed, sources, val_fraction)
+    if is_complete_corpus(path):
+        try:
+            info = read_corpus_info(path)
+        except CorpusLoadError as error:  # an older format
+            reason = str(error)
+        else:
+            changed = [key for key, value in wanted.items() if info.get(key) != value]
+            if not changed:
+                return info
+            was = ", ".join(f"{key}={info.get(key)!r}" for key in changed)
+            now = ", ".join(f"{key}={wanted[key]!r}" for key in changed)
+            reason = f"it was built with {was}; this run asks for {now}"
+        logger.warning("Rebuilding the corpus in %s: %s", path, reason)
+    build_corpus(path, n=n, seed=seed, sources=sources, val_fraction=val_fraction, overwrite=True, progress=progress)
+    return read_corpus_info(path)
 
 
 def _write(root: Path, plan: dict[str, list[tuple[str, int]]], seed: int, workers: int, progress: bool) -> BuildSummary:

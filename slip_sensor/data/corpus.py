@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from .corpus_schema import (
     FORMAT_NAME,
     FORMAT_VERSION,
     INFO_FILE,
+    SHARD_CHECKSUMS,
     AnyDataset,
     CorpusLoadError,
 )
@@ -101,6 +103,33 @@ def write_corpus_metadata(root: Path, info: dict) -> None:
     (root / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
 
 
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def shard_checksums(root: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every shard under `root`, as `corpus_info.json` records them."""
+    return {shard.relative_to(root).as_posix(): file_sha256(shard) for shard in sorted(root.glob(f"{DATA_DIR}/*.parquet"))}
+
+
+def verify_shards(root: Path, info: dict) -> None:
+    """Raise `CorpusLoadError` naming the first shard that is missing or differs from its recorded sha256 (parquet
+    has no checksum of its own, so zeroed or overwritten bytes would otherwise load as plausible values)."""
+    for shard, checksum in info.get(SHARD_CHECKSUMS, {}).items():  # none recorded before checksums: unverified
+        path = root / shard
+        if not path.is_file():
+            problem = "is missing"
+        elif file_sha256(path) != checksum:
+            problem = "is corrupt: its sha256 differs from the one recorded when the corpus was built"
+        else:
+            continue
+        raise CorpusLoadError(
+            f"{path} {problem}; rebuild the corpus (`slip build-corpus --overwrite`), or read it unchecked with "
+            "load_corpus(..., verify=False)"
+        )
+
+
 def is_complete_corpus(path: str | Path) -> bool:
     """Whether `path` holds a finished build (its `corpus_info.json` is written last)."""
     return (Path(path) / INFO_FILE).is_file()
@@ -127,6 +156,7 @@ def load_corpus(
     split: str | None = None,
     streaming: bool = False,
     cache_dir: str | None = None,
+    verify: bool = True,
 ) -> AnyDataset:
     """Load a corpus as `datasets` objects in `CORPUS_FEATURES`.
 
@@ -135,12 +165,17 @@ def load_corpus(
     the authors' layout). With `split` a `Dataset` (`IterableDataset` when `streaming`) is returned, otherwise a
     `DatasetDict` (`IterableDatasetDict`) of all splits, as `datasets.load_dataset` does. Streaming reads shards
     lazily, for corpora larger than memory.
+
+    `verify` checks a built corpus's shards against the sha256 of each recorded at build time (reading every shard
+    once, about a second per GB); corpora built before checksums were recorded load unverified.
     """
     path = Path(path_or_repo_id)
     if path.is_dir():
         if authors_layout.is_authors_layout(path):
             return authors_layout.load_authors_layout(path, split=split, streaming=streaming, cache_dir=cache_dir)
         info = read_corpus_info(path)
+        if verify:
+            verify_shards(path, info)
         data_files = {s: sorted(str(p) for p in path.glob(f"{DATA_DIR}/{s}-*.parquet")) for s in info["rows_per_split"]}
         if split is not None and split not in data_files:
             raise CorpusLoadError(f"{path} has no split {split!r}; it has {sorted(data_files)}")

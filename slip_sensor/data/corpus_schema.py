@@ -3,7 +3,9 @@
 A corpus directory follows the Hub's parquet convention, so it loads with `datasets.load_dataset(dir)` and can be
 pushed as a dataset repo unchanged:
 
-    corpus_info.json                         written last: its presence marks a complete build
+    corpus_info.json                         written last: its presence marks a complete build; it records the
+                                             build arguments (n, seed, sources, val_fraction), the row counts and
+                                             each shard's sha256 (`shard_sha256`, checked by `load_corpus`)
     README.md                                dataset card whose YAML maps splits to shard patterns
     data/{split}-{i:05d}-of-{n:05d}.parquet  rows in `CORPUS_FEATURES` (Hugging Face feature metadata embedded)
 
@@ -67,6 +69,7 @@ CORPUS_SCHEMA = CORPUS_FEATURES.arrow_schema  # carries the "huggingface" metada
 INFO_FILE = "corpus_info.json"
 DATA_DIR = "data"
 FORMAT_NAME = "slip-sensor-corpus"
+SHARD_CHECKSUMS = "shard_sha256"  # corpus_info.json key: shard path -> sha256; absent in corpora built before it
 # 2: `sensor` is stored channels first, with `num_channels` and `length` columns (1 stored `[time][channel]`).
 FORMAT_VERSION = 2
 
@@ -74,7 +77,7 @@ AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 
 
 class CorpusLoadError(UserError, OSError):
-    """A corpus could not be found or read (missing folder, incomplete build, unreachable Hub)."""
+    """A corpus could not be found or read (missing folder, incomplete build, corrupt shard, unreachable Hub)."""
 
 
 def row_sensor(row: Mapping) -> np.ndarray:

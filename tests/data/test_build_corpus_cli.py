@@ -21,8 +21,8 @@ def test_build_corpus_command_prints_a_summary(tmp_path, capsys):
     assert "seconds: " in printed and "rows/s with 1 workers" in printed
     assert info["seed"] == 3 and info["sources"] == ["synthetic", "physio"]
     assert len(load_corpus(out, split="train", cache_dir=str(tmp_path / "cache"))) == info["rows_per_split"]["train"]
-    with pytest.raises(FileExistsError):
-        main(["build-corpus", "--out", str(out), "--n", "4", "--workers", "1"])
+    assert main(["build-corpus", "--out", str(out), "--n", "4", "--workers", "1"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
 
 
 def test_help_describes_the_command(capsys):

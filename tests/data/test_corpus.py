@@ -25,6 +25,7 @@ from slip_sensor.data import (
 from slip_sensor.data.builder import allocate, plan_rows
 from slip_sensor.data.corpus_schema import INFO_FILE, row_sensor
 from slip_sensor.data.aeon_datasets import pretraining_size
+from slip_sensor.output_folders import OutputFolderError
 
 N = 48
 
@@ -128,7 +129,7 @@ def test_allocation_and_plan():
 def test_existing_folder_needs_overwrite(tmp_path, cache):
     path = tmp_path / "c"
     build_corpus(path, n=6, seed=0, sources=["synthetic"])
-    with pytest.raises(FileExistsError):
+    with pytest.raises(OutputFolderError, match="overwrite"):
         build_corpus(path, n=6, seed=1, sources=["synthetic"])
     build_corpus(path, n=8, seed=1, sources=["synthetic"], overwrite=True)
     assert len(load_corpus(path, split="train", cache_dir=cache)) == 8
