@@ -13,17 +13,18 @@ call `run_pretraining` / `run_sft`.
 """
 
 import json
+import logging
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
 from transformers import AutoTokenizer, TrainerCallback
-from transformers.trainer_utils import get_last_checkpoint
 
 from slip_sensor.convert_text_backbone import from_text_backbone
 from slip_sensor.data import load_corpus
 from slip_sensor.data.builder import ensure_corpus
+from slip_sensor.errors import UserError
 from slip_sensor.modeling_slip.configuration_slip import SlipConfig
 from slip_sensor.modeling_slip.modeling_slip import SlipForConditionalGeneration
 from slip_sensor.processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
@@ -37,6 +38,7 @@ from .arguments import (
     TrainingArguments,
     resolve_arguments,
 )
+from .checkpoints import last_complete_checkpoint
 from .collator import (
     SensorAugmentation,
     SlipInstructionCollator,
@@ -51,6 +53,8 @@ from .freezing import freeze_text_encoder_layers
 from .plots import TrainingCurvesCallback
 from .sampler import sensor_shape_keys
 from .trainer import SlipTrainer
+
+logger = logging.getLogger(__name__)
 
 # Attention and MLP projections of the text stack, the decoder cross-attention and the sensor encoder.
 LORA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -279,9 +283,22 @@ def _unchanged(row: dict, rng) -> dict:
 
 
 def _resume_point(training_args: TrainingArguments) -> str | bool | None:
-    """`resume_from_checkpoint`, with `"last"` read as the newest checkpoint in OUTPUT_DIR."""
+    """`resume_from_checkpoint`, with `"last"` read as the newest complete checkpoint in OUTPUT_DIR; without one the
+    run stops, or with `resume_if_possible` starts fresh."""
     resume = training_args.resume_from_checkpoint
-    return get_last_checkpoint(training_args.output_dir) if resume == "last" else resume
+    if resume != "last":
+        return resume
+    checkpoint = last_complete_checkpoint(training_args.output_dir)
+    if checkpoint is not None:
+        logger.warning("Resuming from %s", checkpoint)
+        return str(checkpoint)
+    if not training_args.resume_if_possible:
+        raise UserError(
+            f"--resume-from-checkpoint last: there is no complete checkpoint in {training_args.output_dir}. Leave "
+            f"the option out to start a new run, or add --resume-if-possible to start fresh when there is none."
+        )
+    logger.warning("No complete checkpoint in %s: training starts fresh", training_args.output_dir)
+    return None
 
 
 __all__ = ["TrainingRun", "pretrain", "run_pretraining", "run_sft", "sft"]

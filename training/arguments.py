@@ -76,6 +76,16 @@ class TrainingArguments(HfTrainingArguments):
         metadata={"help": "Learning-rate multiplier of the sensor encoder's patch embedding and transformer layers "
                   "(the pooler, projections and text side keep the full rate)."},
     )
+    skip_nonfinite_steps: int = field(
+        default=0,
+        metadata={"help": "Optimiser steps with a non-finite loss or gradient norm to skip (no update; counted as "
+                  "`nonfinite_steps` in the logs) before the run stops. With 0 the first one stops it."},
+    )
+    resume_if_possible: bool = field(
+        default=False,
+        metadata={"help": "With `--resume-from-checkpoint last` and no complete checkpoint in OUTPUT_DIR, start "
+                  "fresh instead of stopping."},
+    )
 
 
 @dataclass

@@ -7,17 +7,52 @@ log and over processes, the contrastive and caption losses, the contrastive accu
 sensor match is its own sensor, and vice versa, over the global batch), and alignment / uniformity (Wang & Isola) of
 the embeddings. Evaluation (`--eval-strategy steps`) adds text→sensor and sensor→text Recall@1/5/10 and mean rank
 over the whole evaluation set (`eval_retrieval/...`) to the evaluation loss.
+
+A diverged run never looks like a finished one: an optimiser step whose contrastive loss, caption loss or gradient
+norm is not finite stops the run (`TrainingDivergedError`, naming the step and the term), unless
+`skip_nonfinite_steps` allows skipping it (its gradients are dropped, so the optimiser changes nothing; skipped steps
+are logged as `nonfinite_steps` and left out of the logged losses). Weights that are not finite are never saved, and
+checkpoints are written into a staging folder and renamed into place (see `checkpoints`).
 """
 
+import logging
+import os
+import shutil
 from collections import defaultdict
+from pathlib import Path
 
 import torch
-from transformers import Trainer
+from transformers import Trainer, TrainerCallback, trainer_utils
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+from slip_sensor.errors import UserError
 
 from slip_sensor.evaluation.alignment import alignment, uniformity
 from slip_sensor.evaluation.retrieval import flat_metrics, retrieval_from_embeddings
+from slip_sensor.training.checkpoints import TRAINER_STATE_NAME, publish, staging_dir
 from slip_sensor.training.losses import SlipLoss
 from slip_sensor.training.sampler import ShapeGroupedSampler
+
+logger = logging.getLogger(__name__)
+
+NONFINITE_TERMS = ("contrastive loss", "caption loss", "gradient norm")
+
+
+class TrainingDivergedError(UserError):
+    """The loss, gradients or weights stopped being finite (a learning rate too high, too little warmup)."""
+
+
+class _StepBoundaries(TrainerCallback):
+    """The Trainer loop reaches its trainer between backward and the optimiser only through callbacks."""
+
+    def __init__(self, trainer: "SlipTrainer"):
+        self.trainer = trainer
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.trainer._step_records = len(self.trainer._pending)
+
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):
+        self.trainer._check_step()
 
 
 class SlipTrainer(Trainer):
@@ -37,6 +72,15 @@ class SlipTrainer(Trainer):
         self.args.average_tokens_across_devices = True
         config = self.accelerator.unwrap_model(self.model).config
         self.loss_fn = SlipLoss(config.contrastive_loss_weight, config.caption_loss_weight, self.args.world_size)
+        # The filter logs a non-finite step's loss as the mean of its logging window so far: 0 when no finite step
+        # precedes it. Non-finite steps stop the run or are skipped here, and the logged loss leaves skipped ones out.
+        self.args.logging_nan_inf_filter = False
+        self.nonfinite_steps = 0
+        self._nonfinite_terms = torch.zeros(len(NONFINITE_TERMS) - 1, device=self.args.device)
+        self._step_records = 0
+        self._loss_sum, self._loss_count = 0.0, 0
+        self._staging: str | None = None
+        self.add_callback(_StepBoundaries(self))
 
     def create_optimizer(self, model=None):
         """The Trainer's optimiser; with `sensor_encoder_lr_scale` != 1 the sensor encoder's patch embedding and
@@ -75,6 +119,10 @@ class SlipTrainer(Trainer):
             num_items_in_batch, accumulation_steps = None, 1
         terms = self.loss_fn(outputs, labels, num_items_in_batch, accumulation_steps, with_contrastive)
         if model.training:
+            self._nonfinite_terms += torch.stack(
+                [~term.detach().isfinite() if term is not None else self._nonfinite_terms.new_zeros((), dtype=bool)
+                 for term in (terms.contrastive_loss, terms.caption_loss)]
+            )
             self._record(terms, outputs, accumulation_steps, scaled_caption=num_items_in_batch is not None)
         return (terms.loss, outputs) if return_outputs else terms.loss
 
@@ -82,7 +130,8 @@ class SlipTrainer(Trainer):
     def _record(self, terms, outputs, accumulation_steps: int, scaled_caption: bool) -> None:
         """Keeps the micro-step's diagnostics as detached device tensors: nothing is copied to the host until a log.
         Every value is recorded so that its mean over micro-steps and processes is the optimiser step's value."""
-        record = {}
+        # the micro-step's share of the optimiser step's loss, times the micro-steps it is averaged over
+        record = {"loss": terms.loss.detach() * accumulation_steps}
         if terms.contrastive_loss is not None:
             record["contrastive_loss"] = terms.contrastive_loss.detach()
         if terms.caption_loss is not None:
@@ -115,7 +164,11 @@ class SlipTrainer(Trainer):
         means = torch.stack([torch.stack(values[name]).mean() for name in names])
         if self.args.world_size > 1:
             means = self.accelerator.reduce(means, reduction="mean")
-        return {name: round(float(value), 4) for name, value in zip(names, means)}
+        diagnostics = {name: float(value) for name, value in zip(names, means)}
+        if "loss" in diagnostics:  # the run's mean loss over the steps it applied, for `train_loss`
+            self._loss_sum += diagnostics["loss"] * len(values["loss"])
+            self._loss_count += len(values["loss"])
+        return {name: round(value, 4) for name, value in diagnostics.items()}
 
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
         """The evaluation loss, keeping the pair embeddings (gathered over processes) for retrieval metrics."""
@@ -141,6 +194,99 @@ class SlipTrainer(Trainer):
         return output
 
     def log(self, logs: dict[str, float], *args, **kwargs) -> None:
-        if "loss" in logs:  # a training log: add the diagnostics averaged since the previous one
+        if "loss" in logs:  # a training log: the loss and diagnostics averaged over the steps applied since the last
             logs.update(self._diagnostics())
+            if self.args.skip_nonfinite_steps:
+                logs["nonfinite_steps"] = self.nonfinite_steps
+        elif "train_loss" in logs:  # the end of training: the same mean over every step applied
+            self._diagnostics()
+            logs["train_loss"] = self._loss_sum / self._loss_count if self._loss_count else float("nan")
+            logs["nonfinite_steps"] = self.nonfinite_steps
         super().log(logs, *args, **kwargs)
+
+    def _check_step(self) -> None:
+        """Before the optimiser step: stops the run, or skips the step, when a loss term or the gradient norm of the
+        step is not finite on any process."""
+        flags = self._nonfinite_terms
+        self._nonfinite_terms = torch.zeros_like(flags)
+        gradients = [p.grad for p in self.model.parameters() if p.grad is not None]
+        # with a gradient scaler (fp16) overflowing gradients are expected: the scaler skips those steps itself
+        if gradients and self.accelerator.scaler is None:
+            norm = torch.nn.utils.get_total_norm(gradients)
+            flags = torch.cat([flags, (~norm.isfinite()).to(flags).reshape(1)])
+        if self.args.world_size > 1:
+            flags = self.accelerator.reduce(flags, reduction="sum")
+        terms = [name for name, flag in zip(NONFINITE_TERMS, flags.tolist()) if flag]
+        if not terms:
+            return
+        self.nonfinite_steps += 1
+        step, allowed = self.state.global_step + 1, self.args.skip_nonfinite_steps
+        named = terms[0] if len(terms) == 1 else f"{', '.join(terms[:-1])} and {terms[-1]}"
+        problem = f"the {named} of step {step} {'is' if len(terms) == 1 else 'are'} not finite"
+        if self.nonfinite_steps > allowed:
+            tolerance = f" ({self.nonfinite_steps} such steps, {allowed} allowed)" if allowed else ""
+            raise TrainingDivergedError(
+                f"Training diverged: {problem}{tolerance}. Lower the learning rate or lengthen the warmup, or let "
+                f"isolated steps be skipped with --skip-nonfinite-steps N."
+            )
+        logger.warning("Skipping a step: %s (%d of %d allowed)", problem, self.nonfinite_steps, allowed)
+        self.model.zero_grad(set_to_none=True)  # an optimiser leaves parameters without gradient unchanged
+        del self._pending[self._step_records :]
+
+    def _require_finite_weights(self, what: str) -> None:
+        finite = torch.stack([p.detach().isfinite().all() for p in self.model.parameters()]).all()
+        nonfinite = (~finite).float().reshape(1)
+        if self.args.world_size > 1:  # sharded weights: any process's shard
+            nonfinite = self.accelerator.reduce(nonfinite, reduction="sum")
+        if nonfinite.item():
+            raise TrainingDivergedError(
+                f"Refusing to save {what}: its weights hold NaN or infinite values after step {self.state.global_step}. "
+                f"Lower the learning rate or lengthen the warmup."
+            )
+
+    def train(self, *args, **kwargs):
+        output = super().train(*args, **kwargs)
+        self._require_finite_weights("the trained model")
+        return output
+
+    def _get_output_dir(self, trial) -> str:
+        # while `_save_checkpoint` runs, the Trainer's checkpoint folder goes into the staging folder
+        return self._staging or super()._get_output_dir(trial)
+
+    def _save_checkpoint(self, model, trial) -> None:
+        """The Trainer's checkpoint, refused when the weights are not finite, written into `.partial-checkpoint-N/`
+        and renamed to `checkpoint-N` once every process has written its files: a kill while saving leaves no
+        `checkpoint-N` behind."""
+        self._require_finite_weights(f"the checkpoint of step {self.state.global_step}")
+        run_dir = self._get_output_dir(trial)
+        checkpoint = Path(run_dir) / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        staging = staging_dir(checkpoint)
+        if self.args.should_save and staging.exists():  # left by a save that was killed
+            shutil.rmtree(staging)
+        self.accelerator.wait_for_everyone()
+        self._staging = str(staging)
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            self._staging = None
+        if self.state.best_model_checkpoint == os.path.join(staging, checkpoint.name):
+            self.state.best_model_checkpoint = str(checkpoint)
+            if self.args.should_save:
+                self.state.save_to_json(os.path.join(staging, checkpoint.name, TRAINER_STATE_NAME))
+        self.accelerator.wait_for_everyone()
+        if self.args.should_save:
+            publish(checkpoint)
+            self._rotate_checkpoints_in(run_dir)
+        self.accelerator.wait_for_everyone()
+
+    def _rotate_checkpoints_in(self, run_dir: str) -> None:
+        """`save_total_limit` applied to `run_dir` (the Trainer applied it to the staging folder)."""
+        if hasattr(trainer_utils, "rotate_checkpoints"):  # transformers 5
+            trainer_utils.rotate_checkpoints(
+                output_dir=run_dir,
+                save_total_limit=self.args.save_total_limit,
+                best_model_checkpoint=self.state.best_model_checkpoint,
+                use_mtime=True,
+            )
+        else:
+            self._rotate_checkpoints(use_mtime=True, output_dir=run_dir)
