@@ -2,11 +2,18 @@
 
 A subcommand module provides `HELP` (one line), `add_arguments(parser)` and `run(args) -> int | None`. Modules are
 imported only when their subcommand runs, so `slip --help` stays fast.
+
+A problem the user can fix (a `UserError`, or arguments argparse refuses) is printed as one line,
+`slip <command>: error: <problem and fix>`, with exit status 2; `--debug` adds the traceback. Any other exception
+is a bug and keeps its traceback.
 """
 
 import argparse
 import importlib
 import sys
+import traceback
+
+from slip_sensor.errors import UserError
 
 SUBCOMMANDS = {
     "build-corpus": "slip_sensor.data.build_corpus_cli",
@@ -16,6 +23,25 @@ SUBCOMMANDS = {
     "export": "slip_sensor.hub_export",
     "push": "slip_sensor.hub_push",
 }
+DEBUG_HELP = "show the traceback of user errors too"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, reporting refused arguments in the same one line as every other user error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
+def positive_int(value: str) -> int:
+    """argparse type: an integer ≥ 1 (counts, sizes)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 
 
 def _load(module_name: str):
@@ -23,7 +49,8 @@ def _load(module_name: str):
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="slip", description="SLIP: language-aligned sensor models.")
+    parser = ArgumentParser(prog="slip", description="SLIP: language-aligned sensor models.")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, module_name in SUBCOMMANDS.items():
@@ -31,6 +58,8 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
             module = _load(module_name)
             sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
             module.add_arguments(sub)
+            # also after the command; SUPPRESS keeps a `slip --debug COMMAND` from being reset to False
+            sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
             sub.set_defaults(_run=module.run)
         else:
             subparsers.add_parser(name, help=f"(run `slip {name} --help`)", add_help=False)
@@ -44,7 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0 if args.command is None else 2
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except UserError as error:
+        if args.debug:
+            traceback.print_exc()
+        message = " ".join(str(error).split())  # one line, even when a wrapped library message has several
+        print(f"slip {args.command}: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

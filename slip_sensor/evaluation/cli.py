@@ -10,7 +10,9 @@ The results-JSON schema is documented in `slip_sensor.evaluation.harness`.
 
 import argparse
 import inspect
-import sys
+
+from slip_sensor.cli import positive_int
+from slip_sensor.errors import UserError
 
 HELP = "Evaluate a SLIP model (linear probe, zero-shot, baselines) on labelled sensor datasets."
 
@@ -45,9 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["semantic+structural", "caption", "semantic", "structural", "statistical"],
         help="caption text paired with each sensor sample for retrieval",
     )
-    parser.add_argument("--retrieval-max-rows", type=int, default=None, help="use only the first N corpus rows")
     parser.add_argument(
-        "--caption-samples", type=int, default=64, help="held-out synthetic series captioned by the captions task"
+        "--retrieval-max-rows", type=positive_int, default=None, help="use only the first N corpus rows"
+    )
+    parser.add_argument(
+        "--caption-samples",
+        type=positive_int,
+        default=64,
+        help="held-out synthetic series captioned by the captions task",
     )
     parser.add_argument(
         "--caption-metrics",
@@ -56,8 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="score captions against references with BLEU, METEOR, ROUGE-L, SBERT and BERTScore (loads MiniLM)",
     )
     parser.add_argument("--out", default="results.json", help="results JSON; the .md table and plots go beside it")
-    parser.add_argument("--seeds", type=int, default=5, help="linear-probe seeds (0..N-1)")
-    parser.add_argument("--batch-size", type=int, default=32, help="samples per model forward pass")
+    parser.add_argument("--seeds", type=positive_int, default=5, help="linear-probe seeds (0..N-1)")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="samples per model forward pass")
     parser.add_argument("--cache-dir", default=None, help="feature cache (default: <out folder>/feature_cache)")
     parser.add_argument("--device", default=None, help="torch device (default: where the model was loaded)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
@@ -65,11 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if "retrieval" in args.tasks and not args.corpus:
-        print("slip evaluate: error: --tasks retrieval needs --corpus PATH", file=sys.stderr)
-        return 2
-    if "captions" in args.tasks and args.caption_samples < 1:
-        print("slip evaluate: error: --caption-samples must be at least 1", file=sys.stderr)
-        return 2
+        raise UserError("--tasks retrieval needs --corpus PATH (a corpus folder or a Hub dataset id)")
     # imported here so that `slip evaluate --help` does not load torch and the model code
     from .harness import evaluate_model
     from .report import results_table

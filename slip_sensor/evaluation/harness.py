@@ -62,11 +62,13 @@ import torch
 from tqdm.auto import tqdm
 
 from slip_sensor.data.labelled import LabelledSensorDataset
+from slip_sensor.errors import UserError
 
 from . import synthetic_tasks
 from .alignment import alignment, uniformity
 from .baselines import statistical_features
 from .feature_cache import FeatureCache, arrays_fingerprint, fingerprint
+from .finite import non_finite_fields
 from .linear_probe import ProbeConfig, linear_probe
 from .plots import plot_confusion_matrix, plot_embedding_map
 from .report import results_table
@@ -79,11 +81,17 @@ SCHEMA_VERSION = 1
 RETRIEVAL_TASK = "retrieval"
 CAPTIONS_TASK = "captions"
 STATISTICAL_FEATURES_ID = "statistical_features-v1"  # bump when baselines.statistical_features changes
+HUB_ID = re.compile(r"\w[\w.-]*/\w[\w.-]*")  # owner/name; anything else can only be a local path
 PROTOCOL_TEXT = {
     "features": "linear probe on the masked mean of valid patch tokens of sensor_model.last_hidden_state (frozen)",
     "selection": "epoch chosen on a stratified validation split of train; test scored once per seed",
     "zero_shot": "nearest class prototype by cosine; prototype = renormalised mean of the class's prompt embeddings",
 }
+
+
+class EvaluationInputError(UserError, ValueError):
+    """Arguments an evaluation cannot run with: an unknown task or device, no seeds, a model that lacks what a task
+    needs. A `ValueError` for API callers; `slip evaluate` prints its message as a user error."""
 
 
 class SensorTextEncoder(Protocol):
@@ -117,6 +125,8 @@ class SlipEncoder:
     """`SensorTextEncoder` over a `SlipModel` + `SlipProcessor` (eval mode, no gradients, batched)."""
 
     def __init__(self, model: "SlipModel", processor: "SlipProcessor", batch_size: int = 32, device: str | None = None):
+        if batch_size < 1:
+            raise EvaluationInputError(f"batch size must be at least 1, got {batch_size}")
         self.device = torch.device(device) if device else next(model.parameters()).device
         self.model = model.to(self.device).eval()
         self.processor = processor
@@ -170,11 +180,73 @@ def random_encoder(model: "SlipModel", processor: "SlipProcessor", batch_size: i
     return SlipEncoder(fresh, processor, batch_size, device)
 
 
+def known_task_names() -> list[str]:
+    """Every task name `evaluate_model` accepts."""
+    from slip_sensor.data import list_labelled_datasets
+
+    groups = [synthetic_tasks.GROUP, *synthetic_tasks.list_synthetic_tasks(), RETRIEVAL_TASK, CAPTIONS_TASK]
+    return [*list_labelled_datasets(), *groups]
+
+
+def check_task_names(tasks: Sequence[str | LabelledSensorDataset]) -> None:
+    """Raises `EvaluationInputError` naming the unknown task names and the known ones (names match case-blind, as
+    the loaders do)."""
+    known = known_task_names()
+    lowered = {name.lower() for name in known}
+    unknown = [task for task in tasks if isinstance(task, str) and task.lower() not in lowered]
+    if unknown:
+        raise EvaluationInputError(f"unknown task {', '.join(map(repr, unknown))}; known tasks: {', '.join(known)}")
+
+
+def check_device(device: str | None) -> None:
+    """Raises `EvaluationInputError` unless `device` is unset, or a torch device that exists on this machine."""
+    if device is None:
+        return
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise EvaluationInputError(f"unknown torch device {device!r}; e.g. cpu, cuda, cuda:1, mps") from None
+    if parsed.type == "cpu":
+        return
+    backend = getattr(torch, parsed.type, None)  # torch.cuda, torch.mps, torch.xpu, ...
+    available = backend is not None and hasattr(backend, "device_count") and backend.is_available()
+    count = backend.device_count() if available else 0
+    if (parsed.index or 0) >= count:
+        raise EvaluationInputError(
+            f"device {device!r} does not exist on this machine (torch sees {count} {parsed.type} devices); "
+            "use cpu, or leave the device unset"
+        )
+
+
+def check_local_or_hub_id(name_or_path: str | os.PathLike, what: str) -> None:
+    """Raises `EvaluationInputError` when `name_or_path` is not a Hub id (owner/name) and nothing is at that local
+    path, so that a mistyped folder is reported as missing rather than as a failed Hub download."""
+    if not Path(name_or_path).exists() and not HUB_ID.fullmatch(str(name_or_path)):
+        raise EvaluationInputError(
+            f"{what} {str(name_or_path)!r} does not exist locally (a Hub id has the form owner/name)"
+        )
+
+
+def _from_pretrained(cls: type, name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
+    """`cls.from_pretrained`, with a folder that cannot be loaded or a Hub id that cannot be fetched reported as a
+    `UserError` (transformers raises `OSError` for both)."""
+    check_local_or_hub_id(name_or_path, "model")
+    try:
+        return cls.from_pretrained(name_or_path, **kwargs)
+    except OSError as error:
+        if Path(name_or_path).is_dir():
+            problem = "is not a folder written by save_pretrained"
+        else:
+            problem = "is no local folder and could not be loaded from the Hugging Face Hub"
+        raise UserError(f"model {str(name_or_path)!r} {problem}: {error}") from error
+
+
 def resolve_tasks(tasks: Sequence[str | LabelledSensorDataset]) -> dict[str, LabelledSensorDataset]:
     """`{task name: dataset}`: dataset objects are kept (named by `dataset.name`); `synthetic-attributes` expands to
     the six synthetic attribute tasks, which (and each `synthetic-*` name) are generated by
     `evaluation.synthetic_tasks`; other names are loaded with `slip_sensor.data.load_labelled_dataset` (keyed by the
-    name as given)."""
+    name as given); an unknown name raises `EvaluationInputError`."""
+    check_task_names(tasks)
     resolved = {}
     for task in synthetic_tasks.expand_task_names(tasks):
         if isinstance(task, LabelledSensorDataset):
@@ -201,7 +273,7 @@ def check_processor_accepts(processor: "SlipProcessor", datasets: Mapping[str, L
         try:
             processor(sensors=[largest], sampling_rate=dataset.sampling_rate, return_tensors="pt")
         except ValueError as error:
-            raise ValueError(f"task {name!r} cannot be evaluated with this processor: {error}") from error
+            raise EvaluationInputError(f"task {name!r} cannot be evaluated with this processor: {error}") from error
 
 
 def _file_slug(name: str) -> str:
@@ -312,6 +384,8 @@ def evaluate_tasks(
     when it is given; features are cached in `cache_dir` (default `<out folder>/feature_cache`, or no cache
     without `out`)."""
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seeds:  # a mean over no seeds is NaN
+        raise EvaluationInputError("the linear probe needs at least one seed")
     out = Path(out) if out is not None else None
     if cache_dir is None and out is not None:
         cache_dir = out.parent / "feature_cache"
@@ -358,9 +432,13 @@ def environment(device: str) -> dict:
 
 
 def write_results(results: dict, out: str | os.PathLike) -> None:
-    """Writes `out` (JSON) and the markdown table beside it (same stem, `.md`)."""
+    """Writes `out` (strict JSON) and the markdown table beside it (same stem, `.md`); refuses NaN and infinity,
+    which strict JSON cannot hold and which only a bug produces."""
+    non_finite = non_finite_fields(results)
+    if non_finite:
+        raise ValueError(f"results hold non-finite numbers (a bug in the evaluation), not written: {non_finite}")
     out = Path(out)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    out.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n")
     out.with_suffix(".md").write_text(results_table(results))
 
 
@@ -396,27 +474,32 @@ def evaluate_model(
     series (greedy, `caption_max_new_tokens` new tokens after the known-facts prompt) and scores them with
     `evaluation.captioning.evaluate_captions` (`caption_metrics=False` skips BLEU/ROUGE/BERTScore) into
     `results["captions"]`."""
+    # arguments are checked before anything is loaded, so that a typo fails in seconds, not after hours of work
+    check_device(device)
+    check_task_names(tasks)
     retrieval = RETRIEVAL_TASK in tasks
     captions = CAPTIONS_TASK in tasks
     tasks = [task for task in tasks if task not in (RETRIEVAL_TASK, CAPTIONS_TASK)]
     if retrieval and corpus is None:
-        raise ValueError("the retrieval task needs a corpus (corpus=PATH, `slip evaluate --corpus PATH`)")
+        raise EvaluationInputError("the retrieval task needs a corpus (corpus=PATH, `slip evaluate --corpus PATH`)")
+    if retrieval and isinstance(corpus, (str, os.PathLike)):
+        check_local_or_hub_id(corpus, "corpus")
     captioner = None
     if isinstance(model_or_dir, (str, os.PathLike)):
         from slip_sensor import SlipForConditionalGeneration, SlipModel, SlipProcessor
 
         name_or_path = str(model_or_dir)
         if captions:  # one load: the captioning model's two towers are the SlipModel the other tasks use
-            captioner, loading = SlipForConditionalGeneration.from_pretrained(model_or_dir, output_loading_info=True)
+            captioner, loading = _from_pretrained(SlipForConditionalGeneration, model_or_dir, output_loading_info=True)
             if loading["missing_keys"]:
-                raise ValueError(
+                raise EvaluationInputError(
                     f"the captions task needs a captioning checkpoint; {model_or_dir} lacks "
                     f"{len(loading['missing_keys'])} weights, e.g. {sorted(loading['missing_keys'])[:3]}"
                 )
             model = captioner.slip
         else:
-            model = SlipModel.from_pretrained(model_or_dir)
-        processor = processor if processor is not None else SlipProcessor.from_pretrained(model_or_dir)
+            model = _from_pretrained(SlipModel, model_or_dir)
+        processor = processor if processor is not None else _from_pretrained(SlipProcessor, model_or_dir)
     else:
         model = model_or_dir
         name_or_path = getattr(model, "name_or_path", "") or type(model).__name__
