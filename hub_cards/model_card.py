@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData, metadata_load
 
+from slip_sensor.errors import UserError
+from slip_sensor.evaluation.finite import non_finite_fields
 from slip_sensor.evaluation.report import results_table
 from slip_sensor.modeling_slip.configuration_slip import SlipConfig
 from slip_sensor.modeling_slip.modeling_slip import SlipForConditionalGeneration
@@ -46,11 +48,16 @@ def parameter_counts(config: SlipConfig) -> dict[str, int]:
     return counts
 
 
+class ResultsError(UserError, ValueError):
+    """A results JSON the card cannot report: keys of the schema missing, or numbers that are not finite."""
+
+
 def check_results(results: dict[str, Any]) -> None:
-    """Raises `ValueError` unless `results` has the keys of the results-JSON schema that the card reports."""
+    """Raises `ResultsError` unless `results` has the keys of the results-JSON schema that the card reports and
+    only finite numbers (a NaN would reach the Hub metadata and the table)."""
     tasks = results.get("tasks") if isinstance(results, dict) else None
     if not isinstance(tasks, dict) or not tasks:
-        raise ValueError("results JSON has no `tasks` (schema: slip_sensor.evaluation.harness)")
+        raise ResultsError("results JSON has no `tasks` (schema: slip_sensor.evaluation.harness)")
     required = {
         "linear_probe": ("accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "seeds"),
         "zero_shot": ("accuracy", "macro_f1"),
@@ -60,7 +67,10 @@ def check_results(results: dict[str, Any]) -> None:
         for section, keys in required.items():
             missing = [key for key in keys if key not in task.get(section, {})]
             if missing:
-                raise ValueError(f"results JSON task {name!r}: `{section}` lacks {missing}")
+                raise ResultsError(f"results JSON task {name!r}: `{section}` lacks {missing}")
+    non_finite = non_finite_fields(results)
+    if non_finite:
+        raise ResultsError(f"results JSON holds numbers that are not finite: {non_finite}; evaluate the model again")
 
 
 def eval_results(results: dict[str, Any]) -> list[EvalResult]:
@@ -208,9 +218,12 @@ def validate_model_card(path: str | Path) -> list[str]:
         for hub_id in [value] if isinstance(value, str) else value:
             if not isinstance(hub_id, str) or not HUB_ID_PATTERN.match(hub_id):
                 problems.append(f"{key} entry {hub_id!r} is not a Hub id (owner/name)")
+    problems += [f"metadata {field} is not a finite number" for field in non_finite_fields(data)]
     if not card.text.strip():
         problems.append("the card has no text")
     return problems
 
 
-__all__ = ["build_model_card", "check_results", "eval_results", "parameter_counts", "validate_model_card"]
+__all__ = [
+    "ResultsError", "build_model_card", "check_results", "eval_results", "parameter_counts", "validate_model_card"
+]
