@@ -52,7 +52,7 @@ class SlipPipeline(Pipeline):
         defaults = {**dict.fromkeys(self._input_keys[1:]), **defaults}
         if isinstance(inputs, dict):
             unknown = set(inputs) - set(self._input_keys)
-            if "sensors" not in inputs or unknown:
+            if inputs.get("sensors") is None or unknown:
                 raise ValueError(
                     f"A dict input needs `sensors` and may also hold {', '.join(self._input_keys[1:])}; got keys "
                     f"{sorted(inputs)}"

@@ -156,6 +156,7 @@ def test_feature_extraction_returns_embeddings_and_unpadded_tokens(pipelines, ti
         ([0.1, 0.2, 0.3], "one sample"),
         ({"sensors": np.zeros((2, 50)), "rate": 10.0}, "dict input"),
         ({"sampling_rate": 10.0}, "dict input"),
+        ({"sensors": None}, "dict input"),
     ],
 )
 def test_inputs_that_are_not_one_sample_are_rejected(pipelines, bad_input, message):
