@@ -9,7 +9,11 @@
 3. exports a Hub-ready folder (weights, configs, processor, remote code, model card with the measured results);
 4. loads that folder with `pipeline("sensor-captioning", trust_remote_code=True)` and captions a real BasicMotions
    recording after a prompt stating what is known of it (length, rate, channels), drawn with its caption into a PNG;
-5. prints a report with the main job's targets, met or not. Everything lands in `--out` (default `runs/demo`).
+5. prints a report with the main job's targets, met or not, and the corpus really trained on (its recorded rows,
+   seed and sources: a corpus left by an earlier run is reused only when it was built with the same arguments).
+
+Everything lands in `--out` (default `runs/demo`), marked as a demo run; a later run resumes there, `--overwrite`
+starts again from scratch. A folder holding anything else is refused, so a mistyped `--out` deletes nothing.
 """
 
 import argparse
@@ -22,6 +26,7 @@ from pathlib import Path
 HELP = "Run the main job: build a corpus, pretrain slip-tiny, evaluate, export a Hub folder, caption a real sample."
 
 RECIPE = "slip-tiny-cpu"
+COMMAND = "slip demo"  # written into --out's marker: what a later run may resume or --overwrite delete
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"peak learning rate (default: the recipe's {recipe['learning_rate']})")
     parser.add_argument("--seeds", type=int, default=5, help="linear-probe seeds (default: 5)")
     parser.add_argument("--seed", type=int, default=0, help="corpus and training seed (default: 0)")
-    parser.add_argument("--overwrite", action="store_true", help="start from scratch even if --out has a run")
+    parser.add_argument("--overwrite", action="store_true", help="delete an earlier demo run in --out and start again")
 
 
 class Stages:
@@ -122,20 +127,25 @@ def run(args: argparse.Namespace) -> int:
     from transformers import pipeline
 
     from slip_sensor.data import list_labelled_datasets, load_labelled_dataset
+    from slip_sensor.data.corpus import read_corpus_info
     from slip_sensor.data.semantics import known_facts_prompt
     from slip_sensor.evaluation.harness import evaluate_model
     from slip_sensor.hub_export import export_hub_folder
+    from slip_sensor.hub_folder import upload_files
+    from slip_sensor.output_folders import mark_folder, refuse_foreign, written_by
     from slip_sensor.training.api import pretrain
 
     out = Path(args.out)
+    refuse_foreign(out, written_by(out) == COMMAND, COMMAND)
     if args.overwrite and out.exists():
-        shutil.rmtree(out)
+        shutil.rmtree(out)  # an earlier demo run, checked above
     out.mkdir(parents=True, exist_ok=True)
+    mark_folder(out, COMMAND)
     stages = Stages(total=4)
 
-    stages.next(f"Building a corpus of {args.corpus_size} sensor-caption pairs and pretraining slip-tiny ({RECIPE})")
+    stages.next(f"Preparing a corpus of {args.corpus_size} sensor-caption pairs and pretraining slip-tiny ({RECIPE})")
     model_dir = out / "model"
-    corpus_dir = model_dir / "corpus"  # built by `pretrain` on its first run, reused by later ones
+    corpus_dir = model_dir / "corpus"  # built by `pretrain`, reused by later runs with the same corpus arguments
     overrides = {"max_steps": args.max_steps, "per_device_train_batch_size": args.batch_size,
                  "learning_rate": args.learning_rate}
     trainer, processor, _ = pretrain(
@@ -147,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         {"loss": entry["train_loss"]} for entry in trainer.state.log_history if "train_loss" in entry
     ]
 
+    corpus = read_corpus_info(corpus_dir)  # what was trained on, as recorded by its build
     public_tasks = [name.lower() for name in list_labelled_datasets()]
     stages.next("Evaluating: linear probe and zero-shot on the public sets, synthetic attributes, retrieval, captions")
     results_path = out / "eval" / "results.json"
@@ -156,13 +167,11 @@ def run(args: argparse.Namespace) -> int:
 
     stages.next("Exporting a Hub-ready folder")
     hub_dir = out / "hub"
-    if hub_dir.exists():
-        shutil.rmtree(hub_dir)
     model = trainer.model.eval()
     # a trained checkpoint: no `preset`, which would mark the card as randomly initialised weights
     export_hub_folder(model, processor, hub_dir, dict(results=results, datasets=None, base_model=None,
-                                                      license="apache-2.0"))
-    print(f"  {hub_dir}: {', '.join(sorted(p.name for p in hub_dir.iterdir()))}")
+                                                      license="apache-2.0"), overwrite=True)
+    print(f"  {hub_dir}: {', '.join(path.name for path in upload_files(hub_dir))}")
 
     stages.next("Captioning a real BasicMotions recording through pipeline('sensor-captioning')")
     basic_motions = load_labelled_dataset("basicmotions")
@@ -182,7 +191,8 @@ def run(args: argparse.Namespace) -> int:
     bm = results["tasks"]["basicmotions"]
     report = {
         "recipe": RECIPE,
-        "corpus_rows": args.corpus_size,
+        "corpus": {"path": str(corpus_dir), "rows": corpus["rows"], "rows_per_split": corpus["rows_per_split"],
+                   "seed": corpus["seed"], "sources": corpus["sources"]},
         "training": {"steps": trainer.state.global_step, "first_loss": logs[0]["loss"], "last_loss": logs[-1]["loss"],
                      "last_contrastive_accuracy": logs[-1].get("contrastive_accuracy")},
         "targets": goals,
@@ -197,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     print("\n== SLIP demo report ==")
+    print(f"corpus: {corpus['rows']} rows (seed {corpus['seed']}, sources {', '.join(corpus['sources'])}) in {corpus_dir}")
     print(f"pretraining: loss {report['training']['first_loss']:.3f} -> {report['training']['last_loss']:.3f} "
           f"over {report['training']['steps']} steps")
     for name, goal in goals.items():

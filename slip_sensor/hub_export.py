@@ -8,6 +8,10 @@ offline too.
 `--model DIR` exports a saved `SlipForConditionalGeneration` with its processor files; `--preset NAME` exports a
 randomly initialised (seeded) model of a preset with a caption tokenizer trained on built-in sentences, so the whole
 path runs offline.
+
+Nothing is written before the model is checked (finite weights) and `--out` is known to be replaceable: new, empty,
+or an earlier export (marked by `output_folders.MARKER`; `--overwrite` replaces it). The folder is written next to
+`--out`, checked, and swapped in, so a failed export leaves `--out` as it was.
 """
 
 import argparse
@@ -20,12 +24,15 @@ import torch
 
 from .auto_registration import config_auto_map, custom_pipelines, hub_auto_classes
 from .hub_cards.model_card import GEMMA_BASE_MODEL, GEMMA_LICENSE, build_model_card
-from .hub_folder import V5_ONLY_TOKENIZER_CLASS, code_files, validate_hub_folder
+from .errors import UserError
+from .hub_folder import V5_ONLY_TOKENIZER_CLASS, code_files, non_finite_weights, validate_hub_folder
 from .modeling_slip.configuration_slip import SLIP_PRESETS, SlipConfig, gemma3_270m_text_config
 from .modeling_slip.modeling_slip import SlipForConditionalGeneration
+from .output_folders import OutputFolderError, is_empty, mark_folder, refuse_foreign, staged_folder, written_by
 from .processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
 
 HELP = "Write a complete Hugging Face Hub folder (weights, configs, processor, remote code, model card)."
+COMMAND = "slip export"  # written into the folder's marker: what `--overwrite` may replace
 
 # Loaded by both transformers 4.57 and 5.x (5.x maps it to its `TokenizersBackend`).
 PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
@@ -91,24 +98,45 @@ def _update_json(path: Path, **values: Any) -> None:
 
 
 def export_hub_folder(
-    model: SlipForConditionalGeneration, processor: SlipProcessor, out_dir: str | Path, card_kwargs: dict[str, Any]
+    model: SlipForConditionalGeneration,
+    processor: SlipProcessor,
+    out_dir: str | Path,
+    card_kwargs: dict[str, Any],
+    overwrite: bool = False,
 ) -> Path:
     """
     Writes the Hub folder of `model` and `processor` to `out_dir` and checks it (`validate_hub_folder`).
 
     Args:
         model ([`SlipForConditionalGeneration`]): the full model; `AutoModel` loads its two-tower part from the same
-            weights.
+            weights. Weights with NaN or infinite values are refused.
         processor ([`SlipProcessor`]): feature extractor and tokenizer.
-        out_dir (`str` or `Path`): the folder to create; it must not exist or be empty, so that no stale file (an
-            old weight shard, say) ends up in the upload.
+        out_dir (`str` or `Path`): the folder to write: new or empty, or with `overwrite` an earlier export, which is
+            replaced as a whole (no stale file, an old weight shard say, ends up in the upload). Any other folder is
+            refused ([`OutputFolderError`]) and left untouched.
         card_kwargs (`dict`): keyword arguments of [`build_model_card`] besides the config; with `results`, the
             results JSON is also written as `eval_results.json`.
+        overwrite (`bool`): replace an earlier export in `out_dir`.
     """
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"{out} is not empty; pass an empty or new folder (slip export --overwrite clears it)")
-    out.mkdir(parents=True, exist_ok=True)
+    refuse_foreign(out, written_by(out) == COMMAND, COMMAND)
+    if not (overwrite or is_empty(out)):
+        raise OutputFolderError(f"{out} holds an earlier export; pass --overwrite (overwrite=True) to replace it")
+    problem = non_finite_weights(model.state_dict().items())
+    if problem:
+        raise UserError(f"Nothing was exported to {out}: the model's {problem}")
+    with staged_folder(out) as staged:
+        _write_hub_folder(model, processor, staged, card_kwargs)
+        problems = validate_hub_folder(staged)
+        if problems:
+            raise RuntimeError(f"The folder exported for {out} is incomplete:\n- " + "\n- ".join(problems))
+        mark_folder(staged, COMMAND)
+    return out
+
+
+def _write_hub_folder(
+    model: SlipForConditionalGeneration, processor: SlipProcessor, out: Path, card_kwargs: dict[str, Any]
+) -> None:
     with hub_auto_classes():
         model.save_pretrained(out)
         processor.save_pretrained(out)
@@ -125,10 +153,6 @@ def export_hub_folder(
     build_model_card(model.config, feature_extractor=processor.feature_extractor, **card_kwargs).save(out / "README.md")
     if card_kwargs.get("results") is not None:  # the card's numbers, in full, next to it
         (out / "eval_results.json").write_text(json.dumps(card_kwargs["results"], indent=2) + "\n", encoding="utf-8")
-    problems = validate_hub_folder(out)
-    if problems:
-        raise RuntimeError(f"The exported folder {out} is incomplete:\n- " + "\n- ".join(problems))
-    return out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -140,7 +164,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     source.add_argument("--preset", choices=sorted(SLIP_PRESETS), help="export a randomly initialised preset model")
     parser.add_argument("--out", required=True, help="the Hub folder to write (new or empty)")
-    parser.add_argument("--overwrite", action="store_true", help="delete the contents of --out first")
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier `slip export` in --out")
     parser.add_argument("--seed", type=int, default=0, help="initialisation seed of a preset export (default: 0)")
     parser.add_argument("--results", help="evaluation results JSON (slip_sensor.evaluation) to report in the card")
     parser.add_argument("--repo-id", help="Hub repo id, used in the card's title and usage snippets")
@@ -175,9 +199,7 @@ def run(args: argparse.Namespace) -> int:
         preset=preset,
         seed=args.seed if preset is not None else None,
     )
-    if args.overwrite and Path(args.out).is_dir():
-        shutil.rmtree(args.out)
-    out = export_hub_folder(model, processor, args.out, card_kwargs)
+    out = export_hub_folder(model, processor, args.out, card_kwargs, overwrite=args.overwrite)
     print(f"Wrote {len(list(out.iterdir()))} files to {out}")
     return 0
 

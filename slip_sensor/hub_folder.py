@@ -9,13 +9,17 @@ import importlib
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
+import torch
+from safetensors import safe_open
 from transformers.dynamic_module_utils import get_imports, get_relative_import_files, get_relative_imports
 
 from .auto_registration import config_auto_map, custom_pipelines
 from .hub_cards.model_card import validate_model_card
 from .modeling_slip.configuration_slip import SlipConfig
+from .output_folders import MARKER
 
 # Every module the Hub folder ships, copied flat under its file name.
 CODE_MODULES = (
@@ -46,6 +50,26 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")  # single f
 ALLOWED_PACKAGES = frozenset({"torch", "transformers", "numpy", "huggingface_hub"})
 # transformers 5 saves fast tokenizers under this name, which transformers 4.57 does not know.
 V5_ONLY_TOKENIZER_CLASS = "TokenizersBackend"
+
+
+def non_finite_weights(tensors: Iterable[tuple[str, torch.Tensor]]) -> str | None:
+    """A sentence naming the tensors that hold NaN or infinite values (the first in full), or None when all are
+    finite: such weights come from a diverged run, and every output of the model would be NaN."""
+    counts = [(name, int((~t.isfinite()).sum()), t.numel()) for name, t in tensors if t.is_floating_point()]
+    bad = [(name, count, size) for name, count, size in counts if count]
+    if not bad:
+        return None
+    name, count, size = bad[0]
+    more = f" and {len(bad) - 1} more tensors" if len(bad) > 1 else ""
+    return (
+        f"weights are not finite: tensor {name} has {count} NaN or infinite values of {size}{more}; export a "
+        "checkpoint saved before training diverged"
+    )
+
+
+def upload_files(folder: Path) -> list[Path]:
+    """The files of a Hub folder that belong in the repository: all but `slip export`'s marker."""
+    return sorted(path for path in folder.rglob("*") if path.is_file() and path.name != MARKER)
 
 
 def code_files() -> dict[str, Path]:
@@ -94,12 +118,32 @@ def _code_problems(folder: Path) -> list[str]:
     return problems
 
 
+def _weight_problems(folder: Path) -> list[str]:
+    """Weight files listed by the shard index but missing, unreadable, or holding non-finite values."""
+    single, index_name = WEIGHT_FILES
+    index = folder / index_name
+    names = sorted(set(_read_json(index)["weight_map"].values())) if index.is_file() else [single]
+    problems = []
+    for name in names:
+        if not (folder / name).is_file():
+            problems.append(f"missing {name} (listed in {index.name})")
+            continue
+        try:
+            with safe_open(folder / name, framework="pt") as weights:
+                problem = non_finite_weights((key, weights.get_tensor(key)) for key in weights.keys())
+        except Exception as error:  # a truncated or foreign file is a finding, not a crash
+            problem = f"does not load: {error}"
+        if problem:
+            problems.append(f"{name}: {problem}")
+    return problems
+
+
 def validate_hub_folder(folder: str | Path) -> list[str]:
     """Checks an exported SLIP Hub folder offline; returns the problems found (empty when it is complete).
 
-    Checked: required files, weights, `auto_map` and `custom_pipelines` in `config.json` and that every class they
-    name exists, the imports of every code file, that the config loads, that the tokenizer config loads in
-    transformers 4.57, and the model card's metadata.
+    Checked: required files, weights (readable and finite), `auto_map` and `custom_pipelines` in `config.json` and
+    that every class they name exists, the imports of every code file, that the config loads, that the tokenizer
+    config loads in transformers 4.57, and the model card's metadata.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -108,6 +152,8 @@ def validate_hub_folder(folder: str | Path) -> list[str]:
     problems = [f"missing {name}" for name in expected if not (folder / name).is_file()]
     if not any((folder / name).is_file() for name in WEIGHT_FILES):
         problems.append(f"missing weights ({' or '.join(WEIGHT_FILES)})")
+    else:
+        problems += _weight_problems(folder)
     if (folder / "config.json").is_file():
         config = _read_json(folder / "config.json")
         if config.get("auto_map") != config_auto_map():
@@ -128,4 +174,4 @@ def validate_hub_folder(folder: str | Path) -> list[str]:
     return problems
 
 
-__all__ = ["CODE_MODULES", "code_files", "validate_hub_folder"]
+__all__ = ["CODE_MODULES", "code_files", "non_finite_weights", "upload_files", "validate_hub_folder"]

@@ -1,7 +1,7 @@
 """`slip push`: uploads an exported SLIP Hub folder with huggingface_hub, after checking it.
 
-`--dry-run` checks the folder (`validate_hub_folder`: files, configs, code, card metadata) and prints what would be
-uploaded, without any network access. A real push also runs the Hub's own model-card validator before uploading.
+`--dry-run` checks the folder (`validate_hub_folder`: files, finite weights, configs, code, card metadata) and prints
+what would be uploaded, without any network access; `slip export`'s marker file stays local. A real push also runs the Hub's own model-card validator before uploading.
 """
 
 import argparse
@@ -9,7 +9,8 @@ from pathlib import Path
 
 from huggingface_hub import HfApi, ModelCard
 
-from .hub_folder import validate_hub_folder
+from .hub_folder import upload_files, validate_hub_folder
+from .output_folders import MARKER
 
 HELP = "Upload an exported SLIP Hub folder to the Hugging Face Hub (--dry-run: check it and list the files)."
 
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{folder} is not ready to upload:")
         print("\n".join(f"- {problem}" for problem in problems))
         return 1
-    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    files = upload_files(folder)
     target = f"{args.repo_id}@{args.revision or 'main'}{' (private)' if args.private else ''}"
     print(f"{'Would upload' if args.dry_run else 'Uploading'} {len(files)} files to {target}:")
     for path in files:
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         repo_type="model",
         revision=args.revision,
         commit_message=args.commit_message,
+        ignore_patterns=[MARKER],
     )
     print(f"Uploaded: {commit.commit_url}")
     return 0

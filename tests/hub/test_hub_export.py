@@ -22,6 +22,7 @@ from slip_sensor import (
 from slip_sensor.auto_registration import auto_classes, config_auto_map, custom_pipelines
 from slip_sensor.hub_export import default_base_model
 from slip_sensor.hub_folder import DATA_FILES, code_files, validate_hub_folder
+from slip_sensor.output_folders import MARKER
 
 
 def copy_folder(folder: Path, tmp_path: Path) -> Path:
@@ -32,7 +33,7 @@ def copy_folder(folder: Path, tmp_path: Path) -> Path:
 
 def test_export_writes_the_complete_flat_folder(exported_folder: Path):
     names = {path.name for path in exported_folder.iterdir()}
-    assert names == {*DATA_FILES, *code_files(), "model.safetensors"}
+    assert names == {*DATA_FILES, *code_files(), "model.safetensors", MARKER}
     config = json.loads((exported_folder / "config.json").read_text())
     assert config["auto_map"] == config_auto_map() == {
         "AutoConfig": "configuration_slip.SlipConfig",
@@ -112,13 +113,13 @@ def test_gemma_derived_export_carries_the_gemma_license(exported_folder: Path, t
     assert default_base_model(SlipConfig.from_preset("slip-tiny")) is None
 
 
-def test_export_refuses_a_non_empty_folder_unless_overwriting(exported_folder: Path, tmp_path: Path):
+def test_overwrite_replaces_an_earlier_export_as_a_whole(exported_folder: Path, tmp_path: Path, capsys):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "model-00001-of-00002.safetensors").write_bytes(b"stale")
     args = ["export", "--model", str(exported_folder), "--out", str(out)]
-    with pytest.raises(FileExistsError, match="not empty"):
-        cli.main(args)
+    assert cli.main(args) == 0
+    (out / "model-00001-of-00002.safetensors").write_bytes(b"stale")
+    assert cli.main(args) == 2
+    assert f"{out} holds an earlier export; pass --overwrite" in capsys.readouterr().err
     assert cli.main([*args, "--overwrite"]) == 0
     assert not (out / "model-00001-of-00002.safetensors").exists() and validate_hub_folder(out) == []
 
@@ -176,9 +177,9 @@ def test_push_dry_run_lists_the_files_offline(exported_folder: Path, monkeypatch
     assert cli.main(args) == 0
     output = capsys.readouterr().out
     expected = {*DATA_FILES, *code_files(), "model.safetensors"}
-    assert {path.name for path in exported_folder.iterdir()} == expected
+    assert {path.name for path in exported_folder.iterdir()} == {*expected, MARKER}  # the marker stays local
     assert f"Would upload {len(expected)} files to me/slip-tiny@v1 (private)" in output
-    assert all(path.name in output for path in exported_folder.iterdir())
+    assert all(name in output for name in expected) and MARKER not in output
 
 
 def test_push_refuses_an_incomplete_folder(exported_folder: Path, tmp_path: Path, capsys):

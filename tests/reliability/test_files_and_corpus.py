@@ -8,10 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 
+from slip_sensor import cli
 from slip_sensor.data.builder import build_corpus, ensure_corpus
 from slip_sensor.data.corpus import load_corpus, read_corpus_info
 from slip_sensor.data.corpus_schema import INFO_FILE, SHARD_CHECKSUMS, CorpusLoadError, row_sensor
+from slip_sensor.errors import UserError
+from slip_sensor.hub_export import export_hub_folder, preset_model
+from slip_sensor.hub_folder import validate_hub_folder
 from slip_sensor.output_folders import OutputFolderError
 from slip_sensor.training.api import prepare_corpus
 from slip_sensor.training.arguments import DataArguments, TrainingArguments
@@ -125,3 +132,72 @@ def test_a_corpus_built_before_checksums_loads_unverified(corpus, tmp_path):
     info = read_corpus_info(corpus)
     (corpus / INFO_FILE).write_text(json.dumps({key: value for key, value in info.items() if key != SHARD_CHECKSUMS}))
     assert len(load_corpus(corpus, split="train", cache_dir=str(tmp_path / "cache"))) == info["rows_per_split"]["train"]
+
+
+# --- never delete what we did not make --------------------------------------------------------------------------
+
+
+def export(out: Path, *extra: str) -> int:
+    return cli.main(["export", "--preset", "slip-tiny", "--out", str(out), *extra])
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("flags", [[], ["--overwrite"]])
+def test_export_never_writes_into_or_replaces_a_folder_it_did_not_write(tmp_path, capsys, flags):
+    notes = unrelated_file(tmp_path / "out")
+    assert export(notes.parent, *flags) == 2
+    error = capsys.readouterr().err
+    assert f"{notes.parent} holds files that `slip export` did not write" in error and "nothing was changed" in error
+    assert contents(notes.parent) == {"notes.txt": b"my notes"} and siblings(notes.parent) == {"out"}
+
+
+def test_a_failed_export_leaves_the_earlier_one_as_it_was(tmp_path):
+    out = tmp_path / "out"
+    assert export(out) == 0
+    earlier = contents(out)
+    # the folder check at the very end refuses the card (a base model that is not a Hub id): all else is written
+    with pytest.raises(RuntimeError, match="base_model entry 'not a hub id'"):
+        export(out, "--overwrite", "--base-model", "not a hub id")
+    assert contents(out) == earlier and siblings(out) == {"out"}
+    with pytest.raises(RuntimeError):
+        export(tmp_path / "new", "--base-model", "not a hub id")
+    assert siblings(out) == {"out"}  # no half-written folder
+
+
+@pytest.mark.parametrize("flags", [[], ["--overwrite"]])
+def test_demo_never_writes_into_or_deletes_a_folder_it_did_not_write(tmp_path, capsys, flags):
+    notes = unrelated_file(tmp_path / "runs")
+    assert cli.main(["demo", "--out", str(notes.parent), *flags]) == 2
+    assert f"{notes.parent} holds files that `slip demo` did not write" in capsys.readouterr().err
+    assert contents(notes.parent) == {"notes.txt": b"my notes"}
+
+
+# --- export and push refuse non-finite weights ------------------------------------------------------------------
+
+TENSOR = "slip.sensor_model.embeddings.hidden_proj.weight"
+
+
+def test_export_refuses_a_model_with_non_finite_weights(tmp_path):
+    model, processor = preset_model("slip-tiny", seed=0)
+    with torch.no_grad():
+        model.get_parameter(TENSOR)[0, :3] = torch.tensor([float("nan"), float("inf"), 1.0])
+    with pytest.raises(UserError, match=f"Nothing was exported.*tensor {TENSOR} has 2 NaN or infinite values"):
+        export_hub_folder(model, processor, tmp_path / "out", {})
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_and_push_refuse_a_folder_with_non_finite_weights(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "hub"
+    assert export(folder) == 0
+    weights = folder / "model.safetensors"
+    with safe_open(weights, framework="pt") as file:
+        metadata, tensors = file.metadata(), {key: file.get_tensor(key) for key in file.keys()}
+    tensors[TENSOR][0, 0] = float("nan")
+    save_file(tensors, weights, metadata=metadata)
+    assert any(f"model.safetensors: weights are not finite: tensor {TENSOR}" in p for p in validate_hub_folder(folder))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert cli.main(["push", str(folder), "--repo-id", "me/slip-tiny", "--dry-run"]) == 1
+    assert f"tensor {TENSOR} has 1 NaN or infinite values" in capsys.readouterr().out
