@@ -190,8 +190,8 @@ class SlipSensorModel(SlipPreTrainedModel):
         if not observed_finite:
             samples = (~sensor_values.isfinite() & sensor_mask).flatten(1).any(-1).nonzero().flatten().tolist()
             raise ValueError(
-                f"sensor_values holds NaN or infinite values where sensor_mask marks them observed (samples {samples}); "
-                "a missing value must have sensor_mask False (the processor does this for NaN)"
+                "sensor_values holds NaN or infinite values where sensor_mask marks them observed (samples "
+                f"{samples}); a missing value must have sensor_mask False (the processor does this for NaN)"
             )
         if not time_finite:
             raise ValueError("sensor_time holds NaN or infinite values; padding and missing values take time 0")
@@ -310,7 +310,9 @@ def check_token_ids(input_ids: torch.Tensor, vocab_size: int) -> None:
             "return_tensors='pt'"
         )
     if input_ids.ndim != 2 or input_ids.is_floating_point() or input_ids.dtype == torch.bool:
-        raise ValueError(f"input_ids must be an integer tensor [batch, tokens], got {input_ids.dtype} {tuple(input_ids.shape)}")
+        raise ValueError(
+            f"input_ids must be an integer tensor [batch, tokens], got {input_ids.dtype} {tuple(input_ids.shape)}"
+        )
     if _is_traced(input_ids) or input_ids.numel() == 0:
         return
     low, high = torch.stack([input_ids.min(), input_ids.max()]).tolist()

@@ -189,7 +189,7 @@ class SensorCaptioningPipeline(SlipPipeline):
     _input_keys = ("sensors", "sampling_rate", "patch_size", "prompt")
     _missing_result = "an empty generated_text (no caption without data)"
 
-    def __call__(self, inputs: Any, **kwargs: Any) -> list[dict[str, str]] | list[list[dict[str, str]]]:
+    def __call__(self, inputs: Any, **kwargs: Any) -> list[dict[str, Any]] | list[list[dict[str, Any]]]:
         """
         Generates text for one sample or a list of samples.
 
@@ -414,7 +414,8 @@ class SensorFeatureExtractionPipeline(SlipPipeline):
         sizes = {key: model_inputs.pop(key) for key in ("num_channels", "num_patches")}
         contrastive = self.model.base_model
         sensor_outputs = contrastive.sensor_model(**model_inputs)
-        outputs = {"sensor_embeds": contrastive.sensor_embedding(sensor_outputs.pooler_output, sensor_outputs.sample_mask)}
+        sensor_embeds = contrastive.sensor_embedding(sensor_outputs.pooler_output, sensor_outputs.sample_mask)
+        outputs = {"sensor_embeds": sensor_embeds}
         if return_tokens:
             batch_size, channels, patches = sensor_outputs.patch_mask.shape
             outputs["token_states"] = sensor_outputs.last_hidden_state.reshape(batch_size, channels, patches, -1)
