@@ -11,9 +11,8 @@ is a bug and keeps its traceback.
 import argparse
 import importlib
 import sys
-import traceback
 
-from slip_sensor.errors import UserError
+from slip_sensor.errors import exit_status
 
 SUBCOMMANDS = {
     "build-corpus": "slip_sensor.data.build_corpus_cli",
@@ -73,14 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0 if args.command is None else 2
-    try:
-        return int(args._run(args) or 0)
-    except UserError as error:
-        if args.debug:
-            traceback.print_exc()
-        message = " ".join(str(error).split())  # one line, even when a wrapped library message has several
-        print(f"slip {args.command}: error: {message}", file=sys.stderr)
-        return 2
+    return exit_status(lambda: args._run(args), f"slip {args.command}", args.debug)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from .errors import UserError
 from .modeling_slip.configuration_slip import SlipConfig, gemma3_270m_text_config
 from .modeling_slip.modeling_slip import SlipForConditionalGeneration
 
@@ -98,13 +99,15 @@ def load_reference_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """Reads `.safetensors`, or a `.pth`/`.pt`/`.bin` tensor dict (optionally under a `"model"` key) without
     unpickling arbitrary objects."""
     path = Path(path)
+    if not path.is_file():
+        raise UserError(f"reference checkpoint {str(path)!r} does not exist")
     if path.suffix == ".safetensors":
         return load_file(path)
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(checkpoint, dict) and isinstance(checkpoint.get("model"), dict):
         checkpoint = checkpoint["model"]
     if not isinstance(checkpoint, dict) or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
-        raise ValueError(f"{path} does not hold a tensor state dict")
+        raise UserError(f"{path} does not hold a tensor state dict")
     return checkpoint
 
 
@@ -160,7 +163,7 @@ def convert_reference_checkpoint(
         candidates = [source / name for name in ("model.safetensors", "pytorch_model.bin", "checkpoint.pth")]
         weights_file = next((c for c in candidates if c.exists()), None)
         if weights_file is None:
-            raise FileNotFoundError(f"No model.safetensors / pytorch_model.bin / checkpoint.pth in {source}")
+            raise UserError(f"No model.safetensors / pytorch_model.bin / checkpoint.pth in {source}")
         if config is None and (source / "config.json").exists():
             config = slip_config_from_reference(json.loads((source / "config.json").read_text()))
     if config is None:

@@ -23,10 +23,11 @@ from typing import Any
 import torch
 
 from .auto_registration import config_auto_map, custom_pipelines, hub_auto_classes
-from .hub_cards.model_card import GEMMA_BASE_MODEL, GEMMA_LICENSE, build_model_card
 from .errors import UserError
+from .hub_cards.model_card import GEMMA_BASE_MODEL, GEMMA_LICENSE, build_model_card
 from .hub_folder import V5_ONLY_TOKENIZER_CLASS, code_files, non_finite_weights, validate_hub_folder
 from .modeling_slip.configuration_slip import SLIP_PRESETS, SlipConfig, gemma3_270m_text_config
+from .loading import load_pretrained
 from .modeling_slip.modeling_slip import SlipForConditionalGeneration
 from .output_folders import OutputFolderError, is_empty, mark_folder, refuse_foreign, staged_folder, written_by
 from .processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
@@ -76,12 +77,22 @@ def preset_model(preset: str, seed: int) -> tuple[SlipForConditionalGeneration, 
 
 def saved_model(path: str | Path) -> tuple[SlipForConditionalGeneration, SlipProcessor]:
     """The captioning model and processor saved in `path`; fails if the checkpoint lacks any weight."""
-    model, loading_info = SlipForConditionalGeneration.from_pretrained(path, output_loading_info=True)
+    model, loading_info = load_pretrained(SlipForConditionalGeneration, path, output_loading_info=True)
     if loading_info["missing_keys"]:
-        raise ValueError(
+        raise UserError(
             f"{path} is not a full SLIP captioning checkpoint; missing weights: {sorted(loading_info['missing_keys'])}"
         )
-    return model.eval(), SlipProcessor.from_pretrained(path)
+    return model.eval(), load_pretrained(SlipProcessor, path, what="processor")
+
+
+def read_results(path: str | Path) -> dict:
+    """An evaluation results JSON (`slip evaluate --out`); a missing or unreadable file is a `UserError`."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"results file {str(path)!r} does not exist (`slip evaluate --out FILE` writes one)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UserError(f"results file {str(path)!r} is not a JSON file: {error}") from None
 
 
 def default_base_model(config: SlipConfig) -> str | None:
@@ -189,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         model, processor = saved_model(args.model)
         base_model = args.base_model or default_base_model(model.config)
     license = args.license or (GEMMA_LICENSE if base_model and "gemma" in base_model.lower() else "apache-2.0")
-    results = json.loads(Path(args.results).read_text(encoding="utf-8")) if args.results else None
+    results = read_results(args.results) if args.results else None
     card_kwargs = dict(
         model_id=args.repo_id,
         results=results,

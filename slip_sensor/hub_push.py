@@ -9,6 +9,7 @@ from pathlib import Path
 
 from huggingface_hub import HfApi, ModelCard
 
+from .errors import UserError
 from .hub_folder import upload_files, validate_hub_folder
 from .output_folders import MARKER
 
@@ -28,9 +29,7 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     problems = validate_hub_folder(folder)
     if problems:
-        print(f"{folder} is not ready to upload:")
-        print("\n".join(f"- {problem}" for problem in problems))
-        return 1
+        raise UserError(f"{folder} is not ready to upload: {'; '.join(problems)}. Export it again with `slip export`")
     files = upload_files(folder)
     target = f"{args.repo_id}@{args.revision or 'main'}{' (private)' if args.private else ''}"
     print(f"{'Would upload' if args.dry_run else 'Uploading'} {len(files)} files to {target}:")

@@ -177,6 +177,7 @@ def run_pretraining(
     callbacks: list[TrainerCallback] | None = None,
 ) -> TrainingRun:
     """`pretrain` with its arguments already resolved."""
+    resume = _resume_point(training_args)  # before any work: a missing checkpoint stops the run at once
     path = prepare_corpus(data_args, training_args)
     corpus = oversampled(load_corpus(path, split="train"), data_args.oversample_labelled)
     model, processor = build_model_and_processor(model_args, corpus, data_args.caption_mix)
@@ -200,7 +201,7 @@ def run_pretraining(
         shape_keys=sensor_shape_keys(corpus, processor.feature_extractor) if data_args.group_by_shape else None,
         shape_group_batches=data_args.shape_group_batches,
     )
-    output = trainer.train(resume_from_checkpoint=_resume_point(training_args))
+    output = trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(training_args.output_dir)
     if trainer.is_world_process_zero():
         processor.save_pretrained(training_args.output_dir)
@@ -249,6 +250,7 @@ def run_sft(
     """`sft` with its arguments already resolved. Held-out results go to OUTPUT_DIR/qa_results.json."""
     from slip_sensor.evaluation.answer_generation import answer_scores, generate_answers
 
+    resume = _resume_point(training_args)  # before any work: a missing checkpoint stops the run at once
     model = SlipForConditionalGeneration.from_pretrained(sft_args.model_name_or_path)
     processor = SlipProcessor.from_pretrained(sft_args.model_name_or_path)
     train_rows, held_out = held_out_rows(sft_args, data_args, training_args)
@@ -266,7 +268,7 @@ def run_sft(
         data_collator=SlipInstructionCollator(processor),
         callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset), *(callbacks or [])],
     )
-    output = trainer.train(resume_from_checkpoint=_resume_point(training_args))
+    output = trainer.train(resume_from_checkpoint=resume)
     model = trainer.model.merge_and_unload() if sft_args.use_lora else trainer.model
     if held_out is not None:
         results["after"] = answer_scores(held_out, generate_answers(model, processor, held_out))

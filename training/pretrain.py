@@ -15,6 +15,7 @@ corpus captions. The output folder holds the model, processor and tokenizer (loa
 
 import sys
 
+from slip_sensor.errors import exit_status
 from slip_sensor.training.api import run_pretraining
 from slip_sensor.training.arguments import (
     TRAINING_DEFAULTS,
@@ -25,9 +26,15 @@ from slip_sensor.training.arguments import (
 )
 
 
-def main(argv: list[str] | None = None) -> None:
-    run_pretraining(*parse_arguments((ModelArguments, DataArguments, TrainingArguments), argv, TRAINING_DEFAULTS))
+def main(argv: list[str] | None = None) -> int:
+    """Trains; a problem the user can fix (a `UserError`) is one line on stderr and exit status 2."""
+    arguments = parse_arguments((ModelArguments, DataArguments, TrainingArguments), argv, TRAINING_DEFAULTS)
+
+    def train() -> None:
+        run_pretraining(*arguments)
+
+    return exit_status(train, "pretrain.py")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -15,6 +15,7 @@ merged into the saved model. From Python: `slip_sensor.training.api.sft(model_na
 import json
 import sys
 
+from slip_sensor.errors import exit_status
 from slip_sensor.training.api import run_sft
 from slip_sensor.training.arguments import (
     SFT_DEFAULTS,
@@ -25,11 +26,18 @@ from slip_sensor.training.arguments import (
 )
 
 
-def main(argv: list[str] | None = None) -> None:
-    run = run_sft(*parse_arguments((SftArguments, DataArguments, TrainingArguments), argv, SFT_DEFAULTS))
-    if run.trainer.is_world_process_zero():
-        print(json.dumps(run.results))
+def main(argv: list[str] | None = None) -> int:
+    """Fine-tunes and prints the results; a problem the user can fix (a `UserError`) is one line on stderr and exit
+    status 2."""
+    arguments = parse_arguments((SftArguments, DataArguments, TrainingArguments), argv, SFT_DEFAULTS)
+
+    def fine_tune() -> None:
+        run = run_sft(*arguments)
+        if run.trainer.is_world_process_zero():
+            print(json.dumps(run.results))
+
+    return exit_status(fine_tune, "sft.py")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from ..errors import UserError
 from ..output_folders import OutputFolderError, refuse_foreign, staged_folder
 from .corpus import (
     CorpusRecord,
@@ -37,6 +38,10 @@ from .corpus import (
 from .corpus_schema import CORPUS_SCHEMA, DATA_DIR, FORMAT_NAME, FORMAT_VERSION, SHARD_CHECKSUMS, CorpusLoadError
 
 logger = logging.getLogger(__name__)
+
+
+class BuildArgumentError(UserError, ValueError):
+    """Build arguments that cannot make a corpus (row count, sources, held-out fraction)."""
 
 SOURCE_MODULES = {  # source -> module with `make_record(index, seed) -> CorpusRecord`
     "synthetic": "slip_sensor.data.synthetic",
@@ -71,7 +76,7 @@ def allocate(n: int, sources: Sequence[str]) -> dict[str, int]:
     """Rows per source: WEIGHTS normalised over `sources`; aeon capped by its train samples, the rest to generators."""
     unknown = set(sources) - set(SOURCE_MODULES)
     if unknown or not sources:
-        raise ValueError(f"unknown sources {sorted(unknown)}; choose from {', '.join(SOURCE_MODULES)}")
+        raise BuildArgumentError(f"unknown sources {sorted(unknown)}; choose from {', '.join(SOURCE_MODULES)}")
     counts: dict[str, int] = {}
     total_weight = sum(WEIGHTS[s] for s in sources)
     generated = [s for s in sources if s != "aeon"]
@@ -81,7 +86,10 @@ def allocate(n: int, sources: Sequence[str]) -> dict[str, int]:
         wanted = n if not generated else round(n * WEIGHTS["aeon"] / total_weight)
         if wanted > pretraining_size():
             if not generated:
-                raise ValueError(f"aeon alone has {pretraining_size()} train samples; asked for {n}")
+                raise BuildArgumentError(
+                    f"aeon alone has {pretraining_size()} train samples; asked for {n} (add a generated source or "
+                    "ask for fewer rows)"
+                )
             wanted = pretraining_size()
         counts["aeon"] = wanted
     rest = n - counts.get("aeon", 0)
@@ -135,9 +143,9 @@ def build_corpus(
     `overwrite` replaces an existing corpus; a folder that is not one is never replaced (`OutputFolderError`).
     """
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+        raise BuildArgumentError(f"n must be >= 1, got {n}")
     if not 0 <= val_fraction < 1:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        raise BuildArgumentError(f"val_fraction must be in [0, 1), got {val_fraction}")
     out = Path(out_dir).resolve()
     refuse_foreign(out, is_complete_corpus(out), "slip build-corpus")
     if out.exists() and not overwrite:

@@ -63,6 +63,7 @@ from tqdm.auto import tqdm
 
 from slip_sensor.data.labelled import LabelledSensorDataset
 from slip_sensor.errors import UserError
+from slip_sensor.loading import check_local_or_hub_id, load_pretrained
 
 from . import synthetic_tasks
 from .alignment import alignment, uniformity
@@ -81,7 +82,6 @@ SCHEMA_VERSION = 1
 RETRIEVAL_TASK = "retrieval"
 CAPTIONS_TASK = "captions"
 STATISTICAL_FEATURES_ID = "statistical_features-v1"  # bump when baselines.statistical_features changes
-HUB_ID = re.compile(r"\w[\w.-]*/\w[\w.-]*")  # owner/name; anything else can only be a local path
 PROTOCOL_TEXT = {
     "features": "linear probe on the masked mean of valid patch tokens of sensor_model.last_hidden_state (frozen)",
     "selection": "epoch chosen on a stratified validation split of train; test scored once per seed",
@@ -216,29 +216,6 @@ def check_device(device: str | None) -> None:
             f"device {device!r} does not exist on this machine (torch sees {count} {parsed.type} devices); "
             "use cpu, or leave the device unset"
         )
-
-
-def check_local_or_hub_id(name_or_path: str | os.PathLike, what: str) -> None:
-    """Raises `EvaluationInputError` when `name_or_path` is not a Hub id (owner/name) and nothing is at that local
-    path, so that a mistyped folder is reported as missing rather than as a failed Hub download."""
-    if not Path(name_or_path).exists() and not HUB_ID.fullmatch(str(name_or_path)):
-        raise EvaluationInputError(
-            f"{what} {str(name_or_path)!r} does not exist locally (a Hub id has the form owner/name)"
-        )
-
-
-def _from_pretrained(cls: type, name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
-    """`cls.from_pretrained`, with a folder that cannot be loaded or a Hub id that cannot be fetched reported as a
-    `UserError` (transformers raises `OSError` for both)."""
-    check_local_or_hub_id(name_or_path, "model")
-    try:
-        return cls.from_pretrained(name_or_path, **kwargs)
-    except OSError as error:
-        if Path(name_or_path).is_dir():
-            problem = "is not a folder written by save_pretrained"
-        else:
-            problem = "is no local folder and could not be loaded from the Hugging Face Hub"
-        raise UserError(f"model {str(name_or_path)!r} {problem}: {error}") from error
 
 
 def resolve_tasks(tasks: Sequence[str | LabelledSensorDataset]) -> dict[str, LabelledSensorDataset]:
@@ -490,7 +467,7 @@ def evaluate_model(
 
         name_or_path = str(model_or_dir)
         if captions:  # one load: the captioning model's two towers are the SlipModel the other tasks use
-            captioner, loading = _from_pretrained(SlipForConditionalGeneration, model_or_dir, output_loading_info=True)
+            captioner, loading = load_pretrained(SlipForConditionalGeneration, model_or_dir, output_loading_info=True)
             if loading["missing_keys"]:
                 raise EvaluationInputError(
                     f"the captions task needs a captioning checkpoint; {model_or_dir} lacks "
@@ -498,8 +475,8 @@ def evaluate_model(
                 )
             model = captioner.slip
         else:
-            model = _from_pretrained(SlipModel, model_or_dir)
-        processor = processor if processor is not None else _from_pretrained(SlipProcessor, model_or_dir)
+            model = load_pretrained(SlipModel, model_or_dir)
+        processor = processor if processor is not None else load_pretrained(SlipProcessor, model_or_dir)
     else:
         model = model_or_dir
         name_or_path = getattr(model, "name_or_path", "") or type(model).__name__

@@ -2,6 +2,7 @@
 `--debug` adds the traceback, and bugs keep theirs."""
 
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -87,7 +88,7 @@ def test_debug_shows_the_traceback_of_user_errors(position):
     command = ["evaluate", "--model", "./nope"]
     result = slip(*(["--debug", *command] if position == "before" else [*command, "--debug"]))
     assert result.returncode == 2
-    assert "Traceback (most recent call last)" in result.stderr and "EvaluationInputError" in result.stderr
+    assert "Traceback (most recent call last)" in result.stderr and "UserError" in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].startswith("slip evaluate: error: model './nope' does not exist")
 
 
@@ -95,3 +96,31 @@ def test_bugs_keep_their_traceback(monkeypatch):
     monkeypatch.setitem(SUBCOMMANDS, "crash", "tests.reliability.crashing_command")
     with pytest.raises(KeyError, match="missing"):
         main(["crash"])
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["export", "--model", "./nope", "--out", "{tmp}/out"], "model './nope' does not exist locally"),
+        (["export", "--preset", "slip-tiny", "--results", "./nope.json", "--out", "{tmp}/out"],
+         "results file './nope.json' does not exist"),
+        (["convert-reference", "./nope.pt", "--out", "{tmp}/out"], "nope.pt' does not exist"),
+        (["build-corpus", "--sources", "aeon", "--n", "100000", "--out", "{tmp}/out"], "aeon alone has"),
+        (["push", "{tmp}", "--repo-id", "me/slip", "--dry-run"], "is not ready to upload"),
+    ],
+)
+def test_export_convert_build_and_push_report_user_errors_in_one_line(command, message, tmp_path, capsys):
+    assert main([part.replace("{tmp}", str(tmp_path)) for part in command]) == 2
+    assert message in one_line_error(capsys.readouterr().err, command[0])
+    assert not (tmp_path / "out").exists()
+
+
+def test_training_scripts_report_user_errors_in_one_line(tmp_path):
+    pretrain = Path(__file__).resolve().parents[2] / "training" / "pretrain.py"
+    result = subprocess.run(
+        [sys.executable, str(pretrain), "--output-dir", str(tmp_path), "--resume-from-checkpoint", "last"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("pretrain.py: error: ")

@@ -199,5 +199,5 @@ def test_check_and_push_refuse_a_folder_with_non_finite_weights(tmp_path, capsys
     save_file(tensors, weights, metadata=metadata)
     assert any(f"model.safetensors: weights are not finite: tensor {TENSOR}" in p for p in validate_hub_folder(folder))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert cli.main(["push", str(folder), "--repo-id", "me/slip-tiny", "--dry-run"]) == 1
-    assert f"tensor {TENSOR} has 1 NaN or infinite values" in capsys.readouterr().out
+    assert cli.main(["push", str(folder), "--repo-id", "me/slip-tiny", "--dry-run"]) == 2
+    assert f"tensor {TENSOR} has 1 NaN or infinite values" in capsys.readouterr().err
