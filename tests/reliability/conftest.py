@@ -1,12 +1,28 @@
-"""A tiny saved SLIP model (random weights) for commands that need one."""
+"""A tiny SLIP model (random weights): in memory, behind the three pipelines, and saved for commands."""
 
 import pytest
+from transformers import pipeline
+
+from slip_sensor.hub_export import preset_model
+
+
+@pytest.fixture(scope="session")
+def model_and_processor():
+    return preset_model("slip-tiny", seed=0)
+
+
+@pytest.fixture(scope="session")
+def pipelines(model_and_processor) -> dict:
+    model, processor = model_and_processor
+    return {
+        "captioning": pipeline("sensor-captioning", model=model, processor=processor),
+        "zero-shot": pipeline("zero-shot-sensor-classification", model=model.slip, processor=processor),
+        "features": pipeline("sensor-feature-extraction", model=model.slip, processor=processor),
+    }
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
-    from slip_sensor.hub_export import preset_model
-
     model, processor = preset_model("slip-tiny", seed=0)
     directory = tmp_path_factory.mktemp("slip-tiny")
     model.save_pretrained(directory)

@@ -10,30 +10,13 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from transformers import pipeline
 
-from slip_sensor.hub_export import preset_model
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LABELS = ["walking", "running", "sitting"]
 NUMPY_DTYPES = [np.float64, np.float32, np.float16, np.int64, np.int8, np.uint8, np.bool_]
 TORCH_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int32, torch.bool]
 NAN_PATTERNS = ["none", "some", "one channel", "all"]
-
-
-@pytest.fixture(scope="module")
-def model_and_processor():
-    return preset_model("slip-tiny", seed=0)
-
-
-@pytest.fixture(scope="module")
-def pipelines(model_and_processor) -> dict:
-    model, processor = model_and_processor
-    return {
-        "captioning": pipeline("sensor-captioning", model=model, processor=processor),
-        "zero-shot": pipeline("zero-shot-sensor-classification", model=model.slip, processor=processor),
-        "features": pipeline("sensor-feature-extraction", model=model.slip, processor=processor),
-    }
 
 
 @st.composite

@@ -15,27 +15,10 @@ import numpy as np
 import pytest
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
-from transformers import pipeline
 
-from slip_sensor.hub_export import preset_model
 
 RATE = 50.0
 LABELS = ["walking", "running", "sitting"]
-
-
-@pytest.fixture(scope="module")
-def model_and_processor():
-    return preset_model("slip-tiny", seed=0)
-
-
-@pytest.fixture(scope="module")
-def pipelines(model_and_processor) -> dict:
-    model, processor = model_and_processor
-    return {
-        "captioning": pipeline("sensor-captioning", model=model, processor=processor),
-        "zero-shot": pipeline("zero-shot-sensor-classification", model=model.slip, processor=processor),
-        "features": pipeline("sensor-feature-extraction", model=model.slip, processor=processor),
-    }
 
 
 def recording(seed=0, shape=(3, 200)) -> np.ndarray:
