@@ -15,9 +15,11 @@ batch are affected: its `sensor_embeds` are NaN (feature extraction), its `score
 given order (zero-shot), and its `generated_text` is empty (captioning). The other inputs of its batch are unaffected.
 """
 
+import itertools
 import string
 import warnings
-from collections.abc import Sized
+from collections import deque
+from collections.abc import Iterator, Sized
 from typing import Any
 
 import numpy as np
@@ -26,7 +28,11 @@ from torch.utils.data import DataLoader
 from transformers import Pipeline
 from transformers.pipelines.pt_utils import PipelineDataset, PipelineIterator
 
+from .windowing_slip import format_time, is_dataframe, iter_windows, read_recording, to_array, window_params, window_spans
+
 DEFAULT_HYPOTHESIS_TEMPLATE = "This sensor recording shows {}."
+# How feature extraction joins the window embeddings of a windowed recording (None: it returns only the windows).
+AGGREGATIONS = ("mean", None)
 
 
 class SlipPipeline(Pipeline):
@@ -45,30 +51,26 @@ class SlipPipeline(Pipeline):
     _input_keys: tuple[str, ...] = ("sensors", "sampling_rate", "patch_size")
     # What the result of an input with no observed value holds, for the warning.
     _missing_result: str = ""
+    # Call parameters of a windowed call, set aside by `get_iterator` (they are not per-input keys).
+    _window_keys: tuple[str, ...] = ("chunk_length_s", "stride_length_s")
 
     def _read_input(self, inputs: Any, **defaults: Any) -> dict[str, Any]:
-        """One pipeline input → `{"sensors": array, "sampling_rate": ..., ...}` with every key of `_input_keys`;
-        call-level `defaults` fill in what a dict input leaves out (`None` where neither gives a value)."""
-        defaults = {**dict.fromkeys(self._input_keys[1:]), **defaults}
-        if isinstance(inputs, dict):
-            unknown = set(inputs) - set(self._input_keys)
-            if inputs.get("sensors") is None or unknown:
-                raise ValueError(
-                    f"A dict input needs `sensors` and may also hold {', '.join(self._input_keys[1:])}; got keys "
-                    f"{sorted(inputs)}"
-                )
-            sample = {**defaults, **{key: value for key, value in inputs.items() if value is not None}}
-            if isinstance(sample["sensors"], (list, tuple)):
-                sample["sensors"] = np.asarray(sample["sensors"], dtype=np.float32)
-        else:
-            sample = {**defaults, "sensors": inputs}
+        """One pipeline input (any form `read_recording` takes) → `{"sensors": array, "sampling_rate": ...,
+        "channel_names": ..., ...}` with every key of `_input_keys`; call-level `defaults` fill in what the input
+        leaves out (`None` where neither gives a value)."""
+        defaults = {**dict.fromkeys((*self._input_keys[1:], "channel_names", "start_time")), **defaults}
+        sample = {**defaults, **read_recording(inputs, self._input_keys[1:])}
         sensors = sample["sensors"]
         if not isinstance(sensors, (np.ndarray, torch.Tensor)) or sensors.ndim not in (1, 2):
             found = f"shape {tuple(sensors.shape)}" if hasattr(sensors, "shape") else type(sensors).__name__
             raise ValueError(
-                "Each input must be one sample: a numpy array or torch tensor of shape [time] or [channels, time], or "
-                f"a dict holding one under `sensors`; got {found}. Pass a list of samples for a batch."
+                "Each input must be one sample: a numpy array or torch tensor of shape [time] or [channels, time], a "
+                f"DataFrame, or a dict holding one under `sensors`; got {found}. Pass a list of samples for a batch."
             )
+        names = sample["channel_names"]
+        channels = 1 if sensors.ndim == 1 else sensors.shape[0]
+        if names is not None and len(names) != channels:
+            raise ValueError(f"Got {len(names)} channel_names {names} for {channels} channels")
         return sample
 
     def _text_inputs(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,10 +78,21 @@ class SlipPipeline(Pipeline):
         return {}
 
     @staticmethod
-    def _sensor_params(sampling_rate: float | None, patch_size: int | None) -> dict[str, Any]:
-        """Preprocess parameters shared by the SLIP pipelines: call-level defaults for the dict input keys."""
+    def _sensor_params(
+        sampling_rate: float | None,
+        patch_size: int | None,
+        chunk_length_s: float | None = None,
+        stride_length_s: float | tuple[float, float] | None = None,
+    ) -> dict[str, Any]:
+        """Preprocess parameters shared by the SLIP pipelines: call-level defaults for the dict input keys, and the
+        checked windowing (`chunk_length_s`, `stride_length_s`), which `get_iterator` takes out of them."""
         params = {"sampling_rate": sampling_rate, "patch_size": patch_size}
-        return {key: value for key, value in params.items() if value is not None}
+        params = {key: value for key, value in params.items() if value is not None}
+        if chunk_length_s is not None:
+            params.update(window_params(chunk_length_s, stride_length_s))
+        elif stride_length_s is not None:
+            raise ValueError("stride_length_s needs chunk_length_s: it sets the overlap of the windows")
+        return params
 
     def _model_inputs(self, samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """Runs the processor once over a batch of inputs read by `_read_input`; floating tensors take the model's
@@ -97,23 +110,37 @@ class SlipPipeline(Pipeline):
         model_inputs = {
             key: value.to(self.model.dtype) if value.is_floating_point() else value for key, value in features.items()
         }
-        return {**model_inputs, "observed_fraction": observed_fraction}
+        # Object array [B, 1]: the pipeline iterator unrolls it to [1, 1] per sample, like the tensors.
+        channel_names = np.empty((len(samples), 1), dtype=object)
+        for row, sample in enumerate(samples):  # one by one: equal-length name lists would broadcast as a 2-D block
+            channel_names[row, 0] = sample["channel_names"]
+        return {**model_inputs, "observed_fraction": observed_fraction, "channel_names": channel_names}
 
-    def _forward(self, model_inputs: dict[str, torch.Tensor], **params: Any) -> dict[str, torch.Tensor]:
+    def _forward(
+        self, model_inputs: dict[str, torch.Tensor], warn_missing: bool = True, **params: Any
+    ) -> dict[str, torch.Tensor]:
         observed_fraction = model_inputs.pop("observed_fraction")
+        channel_names = model_inputs.pop("channel_names")
         missing = int((observed_fraction == 0).sum())
-        if missing:
+        if missing and warn_missing:  # windows report their gaps per recording instead (`_windowed_iterator`)
             warnings.warn(
                 f"{missing} of {len(observed_fraction)} inputs have no observed value (all NaN): their results hold "
                 f"{self._missing_result} and observed_fraction 0.0",
                 UserWarning,
                 stacklevel=2,
             )
-        return {**self._run_model(model_inputs, **params), "observed_fraction": observed_fraction}
+        outputs = self._run_model(model_inputs, **params)
+        return {**outputs, "observed_fraction": observed_fraction, "channel_names": channel_names}
 
     def _run_model(self, model_inputs: dict[str, torch.Tensor], **params: Any) -> dict[str, torch.Tensor]:
         """The model call of the pipeline on the processor's outputs."""
         raise NotImplementedError
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> Any:
+        if kwargs.get("chunk_length_s") is not None and not isinstance(inputs, list) and _is_one_input(inputs):
+            # One recording is many windows: it runs through `get_iterator`, which batches them.
+            return super().__call__([inputs], **kwargs)[0]
+        return super().__call__(inputs, **kwargs)
 
     def preprocess(self, inputs: Any, **params: Any) -> dict[str, torch.Tensor]:
         return self._model_inputs([self._read_input(inputs, **params)])
@@ -129,6 +156,12 @@ class SlipPipeline(Pipeline):
     def get_iterator(
         self, inputs, num_workers: int, batch_size: int, preprocess_params, forward_params, postprocess_params
     ):
+        windowing = {key: preprocess_params[key] for key in self._window_keys if key in preprocess_params}
+        if "chunk_length_s" in windowing:
+            preprocess_params = {key: value for key, value in preprocess_params.items() if key not in windowing}
+            return self._windowed_iterator(
+                inputs, batch_size, windowing, preprocess_params, forward_params, postprocess_params
+            )
         if isinstance(inputs, list) and batch_size > 1:
             # Padding a batch to its largest sample costs more than batching saves, so a list runs grouped by the
             # shape the processor gives each sample (as `group_by_length` does in training); outputs keep the input
@@ -150,6 +183,88 @@ class SlipPipeline(Pipeline):
         return self._batch_iterator(
             inputs, num_workers, batch_size, preprocess_params, forward_params, postprocess_params
         )
+
+    def _windowed_iterator(
+        self, inputs, batch_size: int, windowing, preprocess_params, forward_params, postprocess_params
+    ) -> Iterator[dict[str, Any]]:
+        """One result per recording, in input order: each recording is cut into overlapping windows
+        (`window_spans`), and the windows of all recordings run in batches of `batch_size`. A window is a view of
+        its recording until its batch goes through the processor, so memory grows with the batch, not with the
+        recording."""
+        recordings: deque[tuple[dict[str, Any], list, list]] = deque()  # (recording, spans, results) not yet returned
+
+        def windows() -> Iterator[tuple[list, dict[str, Any]]]:
+            for number, item in enumerate(inputs):
+                recording = self._read_input(item, **preprocess_params)
+                rate = recording["sampling_rate"]
+                if rate is None:
+                    raise ValueError(
+                        f"Input {number}: chunk_length_s needs the sampling rate, to turn seconds into samples; pass "
+                        "sampling_rate= or give it with the input (a dict's `sampling_rate`, a DataFrame's time index "
+                        "or `time` column)"
+                    )
+                sensors = to_array(recording["sensors"], f"input {number}")
+                sensors = sensors[None] if sensors.ndim == 1 else sensors
+                starts, chunk, step = window_spans(
+                    sensors.shape[-1], rate, windowing["chunk_length_s"], windowing["stride_length_s"]
+                )
+                ends = np.minimum(starts + chunk, sensors.shape[-1])
+                results = []
+                recordings.append((recording, list(zip((starts / rate).tolist(), (ends / rate).tolist())), results))
+                # Windows keep their recording's settings but not its names: those go once into the result.
+                settings = {**recording, "channel_names": None, "start_time": None}
+                for window in iter_windows(sensors, chunk, step, len(starts)):
+                    yield results, {**settings, "sensors": window}
+
+        stream = windows()
+        while batch := list(itertools.islice(stream, batch_size)):
+            outputs = self.forward(
+                self._model_inputs([sample for _, sample in batch]), warn_missing=False, **forward_params
+            )
+            for row, (results, _) in enumerate(batch):
+                window_outputs = {key: value[row : row + 1] for key, value in outputs.items()}
+                results.append(self._window_result(self.postprocess(window_outputs, **postprocess_params)))
+            while recordings and len(recordings[0][2]) == len(recordings[0][1]):
+                yield self._recording_result(*recordings.popleft(), windowing, postprocess_params)
+
+    def _recording_result(
+        self, recording: dict[str, Any], spans: list, results: list, windowing, postprocess_params
+    ) -> dict[str, Any]:
+        """The windows' results with their time spans (seconds from the recording's start, and as absolute times
+        when the recording has a `start_time`), joined by `_aggregate`."""
+        chunks = []
+        for span, result in zip(spans, results):
+            chunk = {"timestamp": span}
+            if recording["start_time"] is not None:
+                chunk["start_time"], chunk["end_time"] = (
+                    str(recording["start_time"] + np.timedelta64(round(seconds * 1e9), "ns")) for seconds in span
+                )
+            chunks.append({**chunk, **result})
+        if not any(chunk["observed_fraction"] for chunk in chunks):
+            warnings.warn(
+                f"A recording has no observed value (all NaN) in any of its {len(chunks)} windows: its result holds "
+                f"{self._missing_result}, and every window observed_fraction 0.0",
+                UserWarning,
+                stacklevel=3,
+            )
+        result = self._aggregate(chunks, **windowing, **postprocess_params)
+        if recording["channel_names"] is not None:
+            result["channel_names"] = recording["channel_names"]
+        return result
+
+    @staticmethod
+    def _with_names(result: dict[str, Any], model_outputs: dict[str, Any]) -> dict[str, Any]:
+        """`result` with the input's `channel_names`, when it has them."""
+        names = model_outputs["channel_names"][0, 0]
+        return result if names is None else {**result, "channel_names": names}
+
+    def _window_result(self, result: Any) -> dict[str, Any]:
+        """One window's `postprocess` result as the fields of its chunk."""
+        return result
+
+    def _aggregate(self, chunks: list[dict[str, Any]], **params: Any) -> dict[str, Any]:
+        """The result of a windowed recording from its `chunks` (each `{"timestamp": (start_s, end_s), ...}`)."""
+        raise NotImplementedError
 
     def _batch_iterator(
         self, inputs, num_workers: int, batch_size: int, preprocess_params, forward_params, postprocess_params
@@ -222,12 +337,17 @@ class SensorCaptioningPipeline(SlipPipeline):
         patch_size: int | None = None,
         prompt: str | None = None,
         generate_kwargs: dict[str, Any] | None = None,
+        chunk_length_s: float | None = None,
+        stride_length_s: float | tuple[float, float] | None = None,
         **kwargs: Any,
     ):
-        preprocess_params = self._sensor_params(sampling_rate, patch_size)
+        preprocess_params = self._sensor_params(sampling_rate, patch_size, chunk_length_s, stride_length_s)
         if prompt is not None:
             preprocess_params["prompt"] = prompt
-        return preprocess_params, {**(generate_kwargs or {}), **kwargs}, {}
+        forward_params = {**(generate_kwargs or {}), **kwargs}
+        if chunk_length_s is not None and forward_params.get("num_return_sequences", 1) != 1:
+            raise ValueError("With chunk_length_s each window gets one caption: num_return_sequences must be 1")
+        return preprocess_params, forward_params, {}
 
     def _text_inputs(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         # A prompt is continued by generation: no EOS. Without one, decoding starts from the BOS the tokenizer puts
@@ -246,9 +366,24 @@ class SensorCaptioningPipeline(SlipPipeline):
         observed_fraction = model_outputs["observed_fraction"][0].item()
         texts = self.tokenizer.batch_decode(model_outputs["generated_ids"][0], skip_special_tokens=True)
         return [
-            {"generated_text": text if observed_fraction else "", "observed_fraction": observed_fraction}
+            self._with_names(
+                {"generated_text": text if observed_fraction else "", "observed_fraction": observed_fraction},
+                model_outputs,
+            )
             for text in texts
         ]
+
+    def _window_result(self, result: list[dict[str, Any]]) -> dict[str, Any]:
+        return result[0]
+
+    def _aggregate(self, chunks: list[dict[str, Any]], **params: Any) -> dict[str, Any]:
+        # Windows without data have no caption to show.
+        text = "\n".join(
+            f"[{format_time(chunk['timestamp'][0])}–{format_time(chunk['timestamp'][1])}] {chunk['generated_text']}"
+            for chunk in chunks
+            if chunk["observed_fraction"]
+        )
+        return {"generated_text": text, "chunks": chunks}
 
 
 class ZeroShotSensorClassificationPipeline(SlipPipeline):
@@ -302,8 +437,11 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
         patch_size: int | None = None,
         candidate_labels: str | list[str] | None = None,
         hypothesis_template: str | None = None,
+        chunk_length_s: float | None = None,
+        stride_length_s: float | tuple[float, float] | None = None,
     ):
-        preprocess_params, forward_params, postprocess_params = self._sensor_params(sampling_rate, patch_size), {}, {}
+        preprocess_params = self._sensor_params(sampling_rate, patch_size, chunk_length_s, stride_length_s)
+        forward_params, postprocess_params = {}, {}
         if candidate_labels is not None:
             labels = [candidate_labels] if isinstance(candidate_labels, str) else list(candidate_labels)
             if not labels or not all(isinstance(label, str) for label in labels):
@@ -331,19 +469,17 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
 
     def postprocess(self, model_outputs: dict[str, torch.Tensor], candidate_labels: list[str]) -> dict[str, Any]:
         observed_fraction = model_outputs["observed_fraction"][0].item()
-        if not observed_fraction:  # NaN embedding: no ranking to give
-            return {
-                "labels": list(candidate_labels),
-                "scores": [float("nan")] * len(candidate_labels),
-                "observed_fraction": observed_fraction,
-            }
         scores = model_outputs["logits"][0].float().softmax(-1)
-        order = torch.argsort(scores, descending=True, stable=True)
-        return {
-            "labels": [candidate_labels[index] for index in order.tolist()],
-            "scores": scores[order].tolist(),
-            "observed_fraction": observed_fraction,
-        }
+        return self._with_names(
+            {**_ranked(candidate_labels, scores if observed_fraction else None), "observed_fraction": observed_fraction},
+            model_outputs,
+        )
+
+    def _aggregate(self, chunks: list[dict[str, Any]], candidate_labels: list[str], **params: Any) -> dict[str, Any]:
+        # The windows' probabilities, averaged over the windows that hold data.
+        observed = [dict(zip(chunk["labels"], chunk["scores"])) for chunk in chunks if chunk["observed_fraction"]]
+        mean = torch.tensor([[scores[label] for label in candidate_labels] for scores in observed]).mean(0)
+        return {**_ranked(candidate_labels, mean if observed else None), "chunks": chunks}
 
 
 class SensorFeatureExtractionPipeline(SlipPipeline):
@@ -362,6 +498,7 @@ class SensorFeatureExtractionPipeline(SlipPipeline):
     """
 
     _missing_result = "NaN sensor_embeds"
+    _window_keys = (*SlipPipeline._window_keys, "aggregation")
 
     def __call__(self, inputs: Any, **kwargs: Any) -> dict[str, Any] | list[dict[str, Any]]:
         """
@@ -394,8 +531,16 @@ class SensorFeatureExtractionPipeline(SlipPipeline):
         patch_size: int | None = None,
         return_tokens: bool | None = None,
         return_tensors: bool | None = None,
+        chunk_length_s: float | None = None,
+        stride_length_s: float | tuple[float, float] | None = None,
+        aggregation: str | None = "mean",
     ):
-        preprocess_params, forward_params, postprocess_params = self._sensor_params(sampling_rate, patch_size), {}, {}
+        preprocess_params = self._sensor_params(sampling_rate, patch_size, chunk_length_s, stride_length_s)
+        forward_params, postprocess_params = {}, {}
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
+        if chunk_length_s is not None:
+            preprocess_params["aggregation"] = aggregation
         if return_tokens is not None:
             forward_params["return_tokens"] = postprocess_params["return_tokens"] = return_tokens
         if return_tensors is not None:
@@ -433,7 +578,34 @@ class SensorFeatureExtractionPipeline(SlipPipeline):
             result["token_mask"] = model_outputs["token_mask"][0, :channels, -patches:]
         if not return_tensors:
             result = {key: value.tolist() for key, value in result.items()}
-        return {**result, "observed_fraction": model_outputs["observed_fraction"][0].item()}
+        return self._with_names(
+            {**result, "observed_fraction": model_outputs["observed_fraction"][0].item()}, model_outputs
+        )
+
+    def _aggregate(
+        self, chunks: list[dict[str, Any]], aggregation: str | None, return_tensors: bool = False, **params: Any
+    ) -> dict[str, Any]:
+        if aggregation is None:
+            return {"chunks": chunks}
+        # Windows without data have NaN embeddings; a recording without any keeps NaN.
+        used = [chunk for chunk in chunks if chunk["observed_fraction"]] or chunks
+        embeds = torch.stack([torch.as_tensor(chunk["sensor_embeds"]) for chunk in used]).mean(0)
+        embeds = torch.nn.functional.normalize(embeds, dim=-1)
+        return {"sensor_embeds": embeds if return_tensors else embeds.tolist(), "chunks": chunks}
+
+
+def _ranked(candidate_labels: list[str], scores: torch.Tensor | None) -> dict[str, list]:
+    """Labels and their scores `[num_labels]` by descending score (ties keep the given order); without scores (no
+    observed data) there is no ranking: the labels in the given order with NaN scores."""
+    if scores is None:
+        return {"labels": list(candidate_labels), "scores": [float("nan")] * len(candidate_labels)}
+    order = torch.argsort(scores, descending=True, stable=True)
+    return {"labels": [candidate_labels[index] for index in order.tolist()], "scores": scores[order].tolist()}
+
+
+def _is_one_input(inputs: Any) -> bool:
+    """Whether a call's input is one recording (not a dataset or generator of them)."""
+    return isinstance(inputs, (np.ndarray, torch.Tensor, dict)) or is_dataframe(inputs)
 
 
 def _check_hypothesis_template(template: str) -> str:

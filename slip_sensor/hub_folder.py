@@ -33,6 +33,7 @@ CODE_MODULES = (
     "slip_sensor.modeling_slip.text_slip",
     "slip_sensor.modeling_slip.loss_slip",
     "slip_sensor.modeling_slip.pipeline_slip",
+    "slip_sensor.modeling_slip.windowing_slip",
     "slip_sensor.processors.feature_extraction_slip",
     "slip_sensor.processors.processing_slip",
 )
