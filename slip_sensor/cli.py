@@ -16,8 +16,11 @@ from slip_sensor.errors import exit_status
 
 SUBCOMMANDS = {
     "build-corpus": "slip_sensor.data.build_corpus_cli",
+    "caption": "slip_sensor.recording_cli.caption",
+    "classify": "slip_sensor.recording_cli.classify",
     "convert-reference": "slip_sensor.convert_reference",
     "demo": "slip_sensor.demo",
+    "embed": "slip_sensor.recording_cli.embed",
     "evaluate": "slip_sensor.evaluation.cli",
     "export": "slip_sensor.hub_export",
     "push": "slip_sensor.hub_push",

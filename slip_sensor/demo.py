@@ -19,7 +19,6 @@ starts again from scratch. A folder holding anything else is refused, so a misty
 import argparse
 import json
 import shutil
-import textwrap
 import time
 from pathlib import Path
 
@@ -71,26 +70,6 @@ class Stages:
         return time.time() - self.start
 
 
-def plot_caption(sensor, channel_names: list[str], sampling_rate: float, caption: str, title: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    seconds = np.arange(sensor.shape[1]) / sampling_rate
-    figure, axis = plt.subplots(figsize=(9, 4.5))
-    for channel, name in zip(sensor, channel_names):
-        axis.plot(seconds, channel, label=name, linewidth=1)
-    axis.set_xlabel("time (s)")
-    axis.legend(fontsize=7, ncol=3, loc="upper right")
-    axis.set_title(title, fontsize=10)
-    figure.text(0.01, 0.01, "\n".join(textwrap.wrap(f"SLIP caption: {caption}", 130)), fontsize=8, va="bottom")
-    figure.tight_layout(rect=(0, 0.14, 1, 1))
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-
-
 def targets(results: dict, public_tasks: list[str]) -> dict:
     """The main job's goals, each with its measured value and whether it is met."""
     tasks = results["tasks"]
@@ -126,6 +105,7 @@ def targets(results: dict, public_tasks: list[str]) -> dict:
 def run(args: argparse.Namespace) -> int:
     from transformers import pipeline
 
+    from slip_sensor.caption_plot import plot_captions
     from slip_sensor.data import list_labelled_datasets, load_labelled_dataset
     from slip_sensor.data.corpus import read_corpus_info
     from slip_sensor.data.semantics import known_facts_prompt
@@ -183,8 +163,9 @@ def run(args: argparse.Namespace) -> int:
                           max_new_tokens=60)[0]["generated_text"]
     caption = f"{prompt} {generated.strip()}"
     picture = out / "caption_example.png"
-    plot_caption(sample, basic_motions.channel_names, basic_motions.sampling_rate, caption,
-                 f"BasicMotions test sample 0 (true activity: {label})", picture)
+    plot_captions(sample, basic_motions.sampling_rate, basic_motions.channel_names,
+                  [(0.0, sample.shape[-1] / basic_motions.sampling_rate, f"SLIP caption: {caption}")],
+                  f"BasicMotions test sample 0 (true activity: {label})", picture)
     total = stages.finish()
 
     goals = targets(results, public_tasks)
