@@ -69,8 +69,10 @@ class SlipPipeline(Pipeline):
             )
         names = sample["channel_names"]
         channels = 1 if sensors.ndim == 1 else sensors.shape[0]
-        if names is not None and len(names) != channels:
-            raise ValueError(f"Got {len(names)} channel_names {names} for {channels} channels")
+        if names is not None:
+            sample["channel_names"] = [str(name) for name in names]  # also from arrays (the numpy format)
+            if len(names) != channels:
+                raise ValueError(f"Got {len(names)} channel_names {sample['channel_names']} for {channels} channels")
         return sample
 
     def _text_inputs(self, samples: list[dict[str, Any]]) -> dict[str, Any]:

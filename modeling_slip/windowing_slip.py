@@ -67,9 +67,6 @@ def read_recording(inputs: Any, keys: tuple[str, ...]) -> dict[str, Any]:
         sample = {"channel_names": names, **sample, "sensors": np.stack(channels)}
     elif isinstance(sensors, (list, tuple)):
         sample["sensors"] = to_array(sensors, "sensors")
-    names = sample.get("channel_names")
-    if names is not None:
-        sample["channel_names"] = [str(name) for name in names]
     return sample
 
 
@@ -81,7 +78,7 @@ def read_dataframe(frame: Any) -> dict[str, Any]:
     channels = [column for column in columns if column not in time_columns]
     if not channels:
         raise ValueError(f"The DataFrame has no channel column besides its time column; columns: {columns}")
-    not_numeric = [str(column) for column in channels if np.dtype(frame[column].dtype).kind not in "biuf"]
+    not_numeric = [str(column) for column in channels if getattr(frame[column].dtype, "kind", "O") not in "biuf"]
     if not_numeric:
         raise ValueError(
             f"DataFrame columns must be numeric channels (or a `time`/`timestamp` column); not numeric: {not_numeric}"
@@ -126,7 +123,7 @@ def _regular_rate(seconds: np.ndarray, sensors: np.ndarray) -> tuple[float | Non
     intervals = np.diff(seconds)
     if (intervals <= 0).any():
         raise ValueError("The DataFrame's timestamps must strictly increase (sort it and drop duplicate times)")
-    period = float(np.median(intervals))
+    period = round(float(np.median(intervals)), 9)  # the nanosecond clock of datetimes, without float noise
     if np.abs(intervals - period).max() <= IRREGULAR_TOLERANCE * period:
         return 1.0 / period, sensors
     grid = np.arange(math.floor(seconds[-1] / period + 1e-9) + 1) * period
@@ -159,7 +156,12 @@ def to_array(values: Any, what: str) -> np.ndarray:
 
 
 def _given(mapping: Mapping) -> dict[str, Any]:
-    return {key: value for key, value in mapping.items() if value is not None}
+    """The entries that hold a value: not None, nor a float NaN (a null in the numpy format of `datasets`)."""
+    return {
+        key: value
+        for key, value in mapping.items()
+        if value is not None and not (isinstance(value, (float, np.floating)) and math.isnan(value))
+    }
 
 
 def window_params(chunk_length_s: Any, stride_length_s: Any) -> dict[str, Any]:

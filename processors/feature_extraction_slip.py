@@ -377,9 +377,10 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
             needed = -(-max(length for _, length, _, _ in truncated) // self.max_patches)
             warnings.warn(
                 f"{len(truncated)} sample(s) exceed max_patches={self.max_patches} and keep only their first "
-                f"{self.max_patches} patches: {shown}. To keep all of them, downsample long series or pass "
+                f"{self.max_patches} patches: {shown}. To keep all of them, run the SLIP pipelines with "
+                "chunk_length_s= (seconds: they then describe the recording window by window), or pass "
                 f"patch_size={needed} or larger (an argument of the processor and of the SLIP pipelines, or a key of "
-                "a pipeline's dict input).",
+                "a pipeline's dict input; coarser patches), or downsample long series.",
                 UserWarning,
                 stacklevel=3,
             )
