@@ -4,9 +4,23 @@ Hub-shipped file, loaded with `trust_remote_code`: it imports only numpy, torch 
 SLIP model. The pipelines receive the model and the processor as objects and use their public methods, so the same
 file serves the pip package and the Hub folder.
 
-An input is one sample: an array `[channels, time]` (numpy or torch; 1-D is one channel), or a dict with `sensors`,
-an optional `sampling_rate` (Hz), an optional `patch_size` and, for captioning, an optional `prompt`. A list of
-inputs is a batch; with `batch_size=` the model runs on that many samples at once.
+An input is one recording: an array `[channels, time]` (numpy or torch; 1-D is one channel; nested lists as a
+`datasets` list column holds them), a pandas DataFrame (columns = channels; a DatetimeIndex or a `time`/`timestamp`
+column gives the sampling rate, and irregular timestamps are resampled to their median rate with a warning), a corpus
+row as stored (`sensor` channels first, `sampling_rate`, `channel_names`, `patch_size`), or a dict with `sensors` (any
+of these, or `{"acc_x": series, ...}` named channels), an optional `sampling_rate` (Hz), `patch_size`,
+`channel_names` and, for captioning, `prompt`. Known channel names come back in the result as `channel_names`. A list
+of inputs is a batch; with `batch_size=` the model runs on that many samples (or windows) at once.
+
+Long recordings: with `chunk_length_s` (seconds) a recording is cut into overlapping windows, as transformers'
+`AutomaticSpeechRecognitionPipeline` chunks audio: consecutive windows share `stride_length_s` on each side
+(default `chunk_length_s / 6`; a pair `(left, right)` sets the sides apart), so a window starts every
+`chunk_length_s - left - right` seconds until one reaches the end (the last may be shorter). Every window runs through
+the model (in batches of `batch_size` windows, across recordings) exactly as if it were passed alone, and the result
+holds `"chunks"`, one per window with its `"timestamp": (start_s, end_s)` (and `"start_time"`/`"end_time"`, ISO-8601
+UTC, for a DataFrame with datetimes) and `observed_fraction`, plus a recording-level summary (see each pipeline).
+Windows are strided views of the recording, materialised a batch at a time. Gaps stay masks inside windows; a window
+with no observed value is reported with `observed_fraction` 0.0 and left out of the summary.
 
 Missing data: NaN marks a missing value. Every result holds **observed_fraction**, the fraction of the values the
 model sees (after any `max_patches` truncation) that are observed. An input with no observed value (all NaN) has
@@ -28,7 +42,15 @@ from torch.utils.data import DataLoader
 from transformers import Pipeline
 from transformers.pipelines.pt_utils import PipelineDataset, PipelineIterator
 
-from .windowing_slip import format_time, is_dataframe, iter_windows, read_recording, to_array, window_params, window_spans
+from .windowing_slip import (
+    format_time,
+    is_dataframe,
+    iter_windows,
+    read_recording,
+    to_array,
+    window_params,
+    window_spans,
+)
 
 DEFAULT_HYPOTHESIS_TEMPLATE = "This sensor recording shows {}."
 # How feature extraction joins the window embeddings of a windowed recording (None: it returns only the windows).
@@ -322,14 +344,21 @@ class SensorCaptioningPipeline(SlipPipeline):
             prompt (`str`, *optional*):
                 Text the generation continues, for inputs that do not give their own. Without one, decoding starts
                 from BOS.
+            chunk_length_s (`float`, *optional*):
+                Caption the recording window by window, windows of this many seconds (needs a sampling rate).
+            stride_length_s (`float` or `tuple[float, float]`, *optional*, defaults to `chunk_length_s / 6`):
+                Seconds each window shares with its neighbour on each side (`(left, right)` to set them apart).
             generate_kwargs (`dict`, *optional*):
                 Passed to `generate`, as is every other keyword argument (`max_new_tokens`, `num_beams`, `do_sample`,
                 `num_return_sequences`, ...).
 
         Return:
-            Per input, a list with one `{"generated_text": str, "observed_fraction": float}` per returned sequence.
-            The text holds only the newly generated tokens, never the prompt; it is empty for an input with no
-            observed value.
+            Per input, a list with one `{"generated_text": str, "observed_fraction": float}` per returned sequence
+            (and `channel_names` when known). The text holds only the newly generated tokens, never the prompt; it is
+            empty for an input with no observed value. With `chunk_length_s`, per input one `{"generated_text":
+            str, "chunks": [{"timestamp": (start_s, end_s), "generated_text": str, "observed_fraction": float}, ...]}`
+            whose text joins the captions of the windows with data, one line each prefixed by its time span
+            (`"[0:00:00–0:00:10] ..."`); a window with no observed value has an empty caption and no line.
         """
         return super().__call__(inputs, **kwargs)
 
@@ -424,10 +453,17 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
                 Sampling rate in Hz for inputs that do not give their own.
             patch_size (`int`, *optional*):
                 Patch size for inputs that do not give their own, instead of the automatic rule.
+            chunk_length_s (`float`, *optional*):
+                Classify the recording window by window, windows of this many seconds (needs a sampling rate).
+            stride_length_s (`float` or `tuple[float, float]`, *optional*, defaults to `chunk_length_s / 6`):
+                Seconds each window shares with its neighbour on each side.
 
         Return:
             Per input, `{"labels": [...], "scores": [...], "observed_fraction": float}` sorted by descending score;
             the scores sum to 1. An input with no observed value gets NaN scores and the labels in the given order.
+            With `chunk_length_s`, `{"labels", "scores", "chunks": [{"timestamp": (start_s, end_s), "labels",
+            "scores", "observed_fraction"}, ...]}`, where the top-level scores are the mean of the windows'
+            probabilities over the windows with observed data, sorted descending.
         """
         if candidate_labels is not None:
             kwargs["candidate_labels"] = candidate_labels
@@ -473,7 +509,10 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
         observed_fraction = model_outputs["observed_fraction"][0].item()
         scores = model_outputs["logits"][0].float().softmax(-1)
         return self._with_names(
-            {**_ranked(candidate_labels, scores if observed_fraction else None), "observed_fraction": observed_fraction},
+            {
+                **_ranked(candidate_labels, scores if observed_fraction else None),
+                "observed_fraction": observed_fraction,
+            },
             model_outputs,
         )
 
@@ -518,12 +557,21 @@ class SensorFeatureExtractionPipeline(SlipPipeline):
                 Also return the encoder's token states and their observed-patch mask.
             return_tensors (`bool`, *optional*, defaults to `False`):
                 Return torch tensors instead of (nested) lists.
+            chunk_length_s (`float`, *optional*):
+                Embed the recording window by window, windows of this many seconds (needs a sampling rate).
+            stride_length_s (`float` or `tuple[float, float]`, *optional*, defaults to `chunk_length_s / 6`):
+                Seconds each window shares with its neighbour on each side.
+            aggregation (`str` or `None`, *optional*, defaults to `"mean"`):
+                With `chunk_length_s`: `"mean"` adds the recording's `sensor_embeds`, the mean of the window
+                embeddings over the windows with observed data, L2-normalised again; `None` returns only the chunks.
 
         Return:
             Per input, a dict with **sensor_embeds** (`[projection_dim]`, NaN for an input with no observed value),
             **observed_fraction** (`float`) and, with `return_tokens`, **token_states** (`[channels, patches,
             hidden_size]`, the sample's own channels and patches, batch padding removed) and **token_mask**
-            (`[channels, patches]`, True where the patch holds an observed value).
+            (`[channels, patches]`, True where the patch holds an observed value). With `chunk_length_s`:
+            `{"sensor_embeds": [projection_dim], "chunks": [{"timestamp": (start_s, end_s), "sensor_embeds",
+            "observed_fraction"}, ...]}` (only `"chunks"` with `aggregation=None`).
         """
         return super().__call__(inputs, **kwargs)
 
