@@ -74,10 +74,13 @@ def check_results(results: dict[str, Any]) -> None:
 
 
 def eval_results(results: dict[str, Any]) -> list[EvalResult]:
-    """Zero-shot and linear-probe accuracy and macro-F1 of every task, as model-index entries (fractions in [0, 1])."""
+    """Zero-shot and linear-probe accuracy and macro-F1 of every task, as model-index entries (fractions in [0, 1]);
+    the metric names of reference-protocol probes say that their epoch was chosen on test."""
     entries = []
     for name, task in results["tasks"].items():
         seeds = len(task["linear_probe"]["seeds"])
+        reference = task["linear_probe"].get("protocol") == "reference"
+        on_test = ", best test epoch (reference protocol)" if reference else ""
         evaluations = (  # task type, task name, scores, key suffix, metric name prefix and suffix
             ("zero-shot-classification", "Zero-shot sensor classification", task["zero_shot"], "", "zero-shot", ""),
             (
@@ -86,7 +89,7 @@ def eval_results(results: dict[str, Any]) -> list[EvalResult]:
                 task["linear_probe"],
                 "_mean",
                 "linear-probe",
-                f" (mean of {seeds} seeds)",
+                f" (mean of {seeds} seeds{on_test})",
             ),
         )
         for task_type, task_name, scores, suffix, prefix, note in evaluations:

@@ -11,7 +11,8 @@ class LabelledSensorDataset:
 
     Each sensor sample is a float32 array `[channels, time]` (lengths and channel counts may differ between samples;
     NaN marks a missing value). Labels are integer class indices into `class_names`. `prompt_templates` are
-    zero-shot class prompts with a `{label}` placeholder (several per dataset; their embeddings are averaged).
+    zero-shot class prompts with a `{label}` placeholder (several per dataset; their embeddings are averaged), filled
+    with `label_texts` (one text per class, e.g. user-written class descriptions) or else the class names.
     """
 
     name: str
@@ -25,6 +26,7 @@ class LabelledSensorDataset:
     prompt_templates: list[str] = field(default_factory=lambda: ["{label}"])
     domain: str = ""
     description: str = ""
+    label_texts: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         self.train_labels = np.asarray(self.train_labels, dtype=np.int64)
@@ -39,5 +41,7 @@ class LabelledSensorDataset:
                 raise ValueError(f"{self.name}: {split} labels outside [0, {len(self.class_names)})")
         if self.sampling_rate <= 0:
             raise ValueError(f"{self.name}: sampling_rate must be > 0 Hz, got {self.sampling_rate}")
+        if self.label_texts and len(self.label_texts) != len(self.class_names):
+            raise ValueError(f"{self.name}: {len(self.label_texts)} label texts for {len(self.class_names)} classes")
         if not all("{label}" in t for t in self.prompt_templates):
             raise ValueError(f"{self.name}: every prompt template needs a {{label}} placeholder")

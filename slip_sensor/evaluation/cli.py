@@ -5,6 +5,13 @@ Example: `slip evaluate --model runs/slip-base --tasks basicmotions --out result
 `--tasks retrieval --corpus DIR` scores caption↔sensor retrieval on the corpus's validation split
 (`evaluation.retrieval`); `--tasks captions` (a captioning checkpoint) captions held-out synthetic series and scores
 the captions' facts and their similarity to references (`evaluation.captioning`).
+
+Your own data: `slip evaluate --dataset data.parquet --sensor-column sensor --label-column activity --sampling-rate 50`
+evaluates a parquet/CSV file or folder, or a Hub dataset (`data.user_dataset.load_user_dataset`), as a task named
+after it; train/test come from its splits, a `split` column or `--test-size`.
+
+`--protocol reference` runs the SLIP authors' linear probe instead of the default one: it reports the best TEST
+accuracy over 50 epochs (the epoch is chosen on test), and every output says so (`evaluation.linear_probe`).
 The results-JSON schema is documented in `slip_sensor.evaluation.harness`.
 """
 
@@ -13,6 +20,7 @@ import inspect
 
 from slip_sensor.cli import positive_int
 from slip_sensor.errors import UserError
+from slip_sensor.recording_cli import positive_float
 
 HELP = "Evaluate a SLIP model (linear probe, zero-shot, baselines) on labelled sensor datasets."
 
@@ -24,6 +32,13 @@ def _comma_list(value: str) -> list[str]:
     return items
 
 
+def _fraction(value: str) -> float:
+    number = positive_float(value)
+    if number >= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {value}")
+    return number
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", default=None,
@@ -32,10 +47,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tasks",
         type=_comma_list,
-        default=["basicmotions"],
+        default=None,
         help="comma-separated dataset names; synthetic-attributes (or synthetic-trend, synthetic-periodicity, "
         "synthetic-noise, synthetic-spikes, synthetic-level-shift, synthetic-lead); retrieval (needs --corpus); "
-        "captions (needs a captioning checkpoint)",
+        "captions (needs a captioning checkpoint); default: basicmotions, or none with --dataset",
+    )
+    user = parser.add_argument_group("your own labelled dataset (a task named after it)")
+    user.add_argument("--dataset", default=None, help="parquet/CSV file or folder, or Hub dataset id (offline: cached)")
+    user.add_argument("--sensor-column", default=None, help="column of [channels][time] lists (or [time] lists)")
+    user.add_argument("--label-column", default=None, help="column of class labels")
+    user.add_argument("--sampling-rate", type=positive_float, default=None, help="sampling rate in Hz")
+    user.add_argument("--rate-column", default=None, help="column holding the sampling rate (one value)")
+    user.add_argument("--split-column", default="split", help="column of train/test marks, when there are no splits")
+    user.add_argument(
+        "--test-size", type=_fraction, default=None, help="held-out fraction (stratified, seed 0) for unsplit data"
+    )
+    user.add_argument(
+        "--prompts",
+        default=None,
+        help="zero-shot prompts: one per class in sorted class order, comma-separated, or one template with {label} "
+        "(default: the class names)",
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=["default", "reference"],
+        default="default",
+        help="linear probe: default (epoch chosen on a validation split of train) or reference (the SLIP authors': "
+        "best TEST accuracy over 50 epochs, optimistic; labelled so in every output)",
     )
     parser.add_argument("--corpus", default=None, help="corpus directory or Hub id for the retrieval task")
     parser.add_argument(
@@ -71,11 +109,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.tasks is None:
+        args.tasks = [] if args.dataset else ["basicmotions"]
     if "retrieval" in args.tasks and not args.corpus:
         raise UserError("--tasks retrieval needs --corpus PATH (a corpus folder or a Hub dataset id)")
+    if args.dataset and not (args.sensor_column and args.label_column):
+        raise UserError("--dataset needs --sensor-column COL and --label-column COL")
     # imported here so that `slip evaluate --help` does not load torch and the model code
     from .harness import evaluate_model
+    from .linear_probe import ProbeConfig
     from .report import results_table
+
+    args.probe_config = ProbeConfig.reference() if args.protocol == "reference" else ProbeConfig()
+    if args.dataset:
+        from slip_sensor.data.user_dataset import load_user_dataset
+
+        options = ("sensor_column", "label_column", "sampling_rate", "rate_column", "split_column", "test_size")
+        dataset = load_user_dataset(args.dataset, prompts=args.prompts, **{name: vars(args)[name] for name in options})
+        args.tasks = [*args.tasks, dataset]
 
     if args.model is None:
         from slip_sensor.shipped_models import pretrained

@@ -13,7 +13,9 @@ Accuracies and F1 are fractions in [0, 1]; std is the sample std over seeds (ddo
       "schema_version": 1,
       "model": {"name_or_path": str, "fingerprint": str, "num_parameters": int},
       "protocol": {
-        "linear_probe": {"epochs", "warmup_epochs", "lr", "weight_decay", "batch_size", "val_fraction"},
+        "name": "default" | "reference",            # reference: the LP epoch is chosen on TEST (see linear_probe)
+        "linear_probe": {"epochs", "warmup_epochs", "lr", "weight_decay", "batch_size", "val_fraction", "min_lr",
+                         "protocol"},
         "features": str, "selection": str, "zero_shot": str
       },
       "tasks": {
@@ -34,8 +36,10 @@ Accuracies and F1 are fractions in [0, 1]; std is the sample std over seeds (ddo
       "environment": {"python", "platform", "numpy", "torch", "transformers", "scikit_learn", "slip_sensor",
                       "device", "created_utc"}
     }
-    LP = {"accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "seeds": [int],
-          "per_seed": [{"seed", "epoch", "val_accuracy", "accuracy", "macro_f1"}]}
+    LP = {"protocol": "default" | "reference", "accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std",
+          "seeds": [int], "per_seed": [{"seed", "epoch", "val_accuracy", "accuracy", "macro_f1"}]}
+    Under the reference protocol `val_accuracy` is null and each per-seed row adds `test_accuracy_by_epoch` (the
+    test curve whose maximum is reported).
 
 `chance` is 1 / num_classes, the expected accuracy of a uniformly random guess. Task names: bundled datasets
 (`slip_sensor.data.load_labelled_dataset`), the synthetic attribute tasks (`synthetic-trend`, ..., or
@@ -70,7 +74,7 @@ from .alignment import alignment, uniformity
 from .baselines import statistical_features
 from .feature_cache import FeatureCache, arrays_fingerprint, fingerprint
 from .finite import non_finite_fields
-from .linear_probe import ProbeConfig, linear_probe
+from .linear_probe import SELECTION, ProbeConfig, linear_probe
 from .plots import plot_confusion_matrix, plot_embedding_map
 from .report import results_table
 from .zero_shot import class_prompts, class_prototypes, zero_shot
@@ -83,8 +87,8 @@ RETRIEVAL_TASK = "retrieval"
 CAPTIONS_TASK = "captions"
 STATISTICAL_FEATURES_ID = "statistical_features-v1"  # bump when baselines.statistical_features changes
 PROTOCOL_TEXT = {
-    "features": "linear probe on the masked mean of valid patch tokens of sensor_model.last_hidden_state (frozen)",
-    "selection": "epoch chosen on a stratified validation split of train; test scored once per seed",
+    "features": "linear probe on the masked mean of valid patch tokens of sensor_model.last_hidden_state (frozen, "
+    "no pooler)",
     "zero_shot": "nearest class prototype by cosine; prototype = renormalised mean of the class's prompt embeddings",
 }
 
@@ -295,7 +299,8 @@ def evaluate_task(
 
     on_stage("zero-shot")
     (test_emb,) = features(encoder.fingerprint, "sensor_embedding", encoder.sensor_embeddings, splits=("test",))
-    prompt_emb = encoder.text_embeddings(class_prompts(dataset.class_names, dataset.prompt_templates))
+    prompts = class_prompts(dataset.label_texts or dataset.class_names, dataset.prompt_templates)
+    prompt_emb = encoder.text_embeddings(prompts)
     prototypes = class_prototypes(prompt_emb, num_classes)
     zs = zero_shot(test_emb, dataset.test_labels, prototypes)
 
@@ -371,7 +376,13 @@ def evaluate_tasks(
         out.parent.mkdir(parents=True, exist_ok=True)
     results = {
         "schema_version": SCHEMA_VERSION,
-        "protocol": {"linear_probe": probe_config.to_dict(), **PROTOCOL_TEXT},
+        "protocol": {
+            "name": probe_config.protocol,
+            "linear_probe": probe_config.to_dict(),
+            "features": PROTOCOL_TEXT["features"],
+            "selection": SELECTION[probe_config.protocol],
+            "zero_shot": PROTOCOL_TEXT["zero_shot"],
+        },
         "tasks": {},
     }
     with tqdm(total=4 * len(datasets), desc="evaluate", unit="stage", disable=not progress) as bar:

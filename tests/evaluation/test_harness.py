@@ -16,7 +16,7 @@ from slip_sensor.evaluation.cli import add_arguments
 from slip_sensor.evaluation.harness import evaluate_tasks, resolve_tasks, write_results
 from slip_sensor.evaluation.linear_probe import linear_probe
 
-LP_KEYS = {"accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "seeds", "per_seed"}
+LP_KEYS = {"protocol", "accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "seeds", "per_seed"}
 
 
 class ProjectionEncoder:
