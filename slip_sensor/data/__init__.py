@@ -7,6 +7,7 @@
 | attribute-driven synthetic series | `synthetic` |
 | neurokit2 physiological simulations | `physio` |
 | real labelled datasets bundled with aeon | `aeon_datasets` |
+| your own labelled dataset (parquet, CSV, Hub id) | `user_dataset` |
 | corpus schema | `corpus_schema` |
 | corpus shards and `load_corpus` | `corpus` (the authors' SlipDataset layout: `authors_layout`) |
 | parallel atomic builds, `slip build-corpus` | `builder`, `build_corpus_cli` |
@@ -26,6 +27,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         ".corpus_schema": ("CORPUS_FEATURES", "CorpusLoadError"),
         ".corpus": ("load_corpus",),
         ".labelled": ("LabelledSensorDataset",),
+        ".user_dataset": ("load_user_dataset",),
         ".aeon_datasets": ("list_labelled_datasets", "load_labelled_dataset"),
     },
 )
