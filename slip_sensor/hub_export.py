@@ -137,7 +137,7 @@ def export_hub_folder(
     if problem:
         raise UserError(f"Nothing was exported to {out}: the model's {problem}")
     with staged_folder(out) as staged:
-        _write_hub_folder(model, processor, staged, card_kwargs)
+        write_hub_folder(model, processor, staged, card_kwargs)
         problems = validate_hub_folder(staged)
         if problems:
             raise RuntimeError(f"The folder exported for {out} is incomplete:\n- " + "\n- ".join(problems))
@@ -145,14 +145,42 @@ def export_hub_folder(
     return out
 
 
-def _write_hub_folder(
-    model: SlipForConditionalGeneration, processor: SlipProcessor, out: Path, card_kwargs: dict[str, Any]
+def card_defaults(config: SlipConfig) -> dict[str, Any]:
+    """Model card arguments for a trained checkpoint: its base model when known, and the license that goes with it."""
+    base_model = default_base_model(config)
+    return dict(base_model=base_model, license=license_for(base_model))
+
+
+def license_for(base_model: str | None) -> str:
+    return GEMMA_LICENSE if base_model and "gemma" in base_model.lower() else "apache-2.0"
+
+
+def write_hub_folder(
+    model: SlipForConditionalGeneration,
+    processor: SlipProcessor,
+    out: str | Path,
+    card_kwargs: dict[str, Any] | None = None,
 ) -> None:
+    """Writes every file of the Hub folder of `model` and `processor` into `out` (unchecked, in place); the card
+    as in `complete_hub_folder`."""
     with hub_auto_classes():
         model.save_pretrained(out)
         processor.save_pretrained(out)
-        # transformers 5 nests the feature extractor in processor_config.json; 4.57 and AutoFeatureExtractor read
-        # preprocessor_config.json.
+    complete_hub_folder(out, model.config, processor, card_kwargs)
+
+
+def complete_hub_folder(
+    out: str | Path, config: SlipConfig, processor: SlipProcessor, card_kwargs: dict[str, Any] | None = None
+) -> None:
+    """Adds what makes a Hub folder to `out`, which holds the model and processor saved under `hub_auto_classes()`
+    (by `write_hub_folder`, or by the Trainer for its checkpoints): `auto_map` and `custom_pipelines` in
+    `config.json`, the feature extractor's own file, a portable tokenizer class, the code files and the model card
+    (`card_kwargs`, by default `card_defaults(config)`)."""
+    out = Path(out)
+    card_kwargs = card_defaults(config) if card_kwargs is None else card_kwargs
+    # transformers 5 nests the feature extractor in processor_config.json; 4.57 and AutoFeatureExtractor read
+    # preprocessor_config.json.
+    with hub_auto_classes():
         processor.feature_extractor.save_pretrained(out)
     # save_pretrained records only the saved model's Auto class; the pipelines are not saved by any save_pretrained.
     _update_json(out / "config.json", auto_map=config_auto_map(), custom_pipelines=custom_pipelines())
@@ -161,7 +189,7 @@ def _write_hub_folder(
         _update_json(out / "tokenizer_config.json", tokenizer_class=PORTABLE_TOKENIZER_CLASS)
     for name, source in code_files().items():
         shutil.copyfile(source, out / name)
-    build_model_card(model.config, feature_extractor=processor.feature_extractor, **card_kwargs).save(out / "README.md")
+    build_model_card(config, feature_extractor=processor.feature_extractor, **card_kwargs).save(out / "README.md")
     if card_kwargs.get("results") is not None:  # the card's numbers, in full, next to it
         (out / "eval_results.json").write_text(json.dumps(card_kwargs["results"], indent=2) + "\n", encoding="utf-8")
 
@@ -199,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         model, processor = saved_model(args.model)
         base_model = args.base_model or default_base_model(model.config)
-    license = args.license or (GEMMA_LICENSE if base_model and "gemma" in base_model.lower() else "apache-2.0")
+    license = args.license or license_for(base_model)
     results = read_results(args.results) if args.results else None
     card_kwargs = dict(
         model_id=args.repo_id,
@@ -215,4 +243,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["CAPTION_SENTENCES", "export_hub_folder", "preset_model", "saved_model"]
+__all__ = [
+    "CAPTION_SENTENCES",
+    "card_defaults",
+    "complete_hub_folder",
+    "export_hub_folder",
+    "preset_model",
+    "saved_model",
+    "write_hub_folder",
+]

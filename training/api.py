@@ -25,6 +25,7 @@ from slip_sensor.convert_text_backbone import from_text_backbone
 from slip_sensor.data import load_corpus
 from slip_sensor.data.builder import ensure_corpus
 from slip_sensor.errors import UserError
+from slip_sensor.hub_export import write_hub_folder
 from slip_sensor.modeling_slip.configuration_slip import SlipConfig
 from slip_sensor.modeling_slip.modeling_slip import SlipForConditionalGeneration
 from slip_sensor.processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
@@ -197,14 +198,13 @@ def run_pretraining(
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         data_collator=SlipPretrainingCollator(processor),
+        processing_class=processor,  # written into every checkpoint, which makes each a Hub folder
         callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset), *(callbacks or [])],
         shape_keys=sensor_shape_keys(corpus, processor.feature_extractor) if data_args.group_by_shape else None,
         shape_group_batches=data_args.shape_group_batches,
     )
     output = trainer.train(resume_from_checkpoint=resume)
     trainer.save_model(training_args.output_dir)
-    if trainer.is_world_process_zero():
-        processor.save_pretrained(training_args.output_dir)
     return TrainingRun(trainer, processor, dict(output.metrics))
 
 
@@ -266,6 +266,7 @@ def run_sft(
         args=training_args,
         train_dataset=train_dataset,
         data_collator=SlipInstructionCollator(processor),
+        processing_class=processor,
         callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset), *(callbacks or [])],
     )
     output = trainer.train(resume_from_checkpoint=resume)
@@ -273,8 +274,7 @@ def run_sft(
     if held_out is not None:
         results["after"] = answer_scores(held_out, generate_answers(model, processor, held_out))
     if trainer.is_world_process_zero():
-        model.save_pretrained(training_args.output_dir)
-        processor.save_pretrained(training_args.output_dir)
+        write_hub_folder(model, processor, training_args.output_dir)  # the merged model when trained with LoRA
         if results:
             (Path(training_args.output_dir) / "qa_results.json").write_text(json.dumps(results, indent=2))
     return TrainingRun(trainer, processor, {**output.metrics, **results})

@@ -13,6 +13,10 @@ norm is not finite stops the run (`TrainingDivergedError`, naming the step and t
 `skip_nonfinite_steps` allows skipping it (its gradients are dropped, so the optimiser changes nothing; skipped steps
 are logged as `nonfinite_steps` and left out of the logged losses). Weights that are not finite are never saved, and
 checkpoints are written into a staging folder and renamed into place (see `checkpoints`).
+
+Given the processor (`processing_class`), every checkpoint and `save_model` folder is a complete Hub folder, as
+`slip export` writes one (`hub_export.complete_hub_folder`): it loads with `trust_remote_code=True` without the
+package. LoRA checkpoints hold only the adapter, as PEFT saves it.
 """
 
 import logging
@@ -22,13 +26,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
-from transformers import Trainer, TrainerCallback, trainer_utils
+from transformers import PreTrainedModel, Trainer, TrainerCallback, trainer_utils
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from slip_sensor.auto_registration import hub_auto_classes
 from slip_sensor.errors import UserError
-
 from slip_sensor.evaluation.alignment import alignment, uniformity
 from slip_sensor.evaluation.retrieval import flat_metrics, retrieval_from_embeddings
+from slip_sensor.hub_export import complete_hub_folder
 from slip_sensor.training.checkpoints import TRAINER_STATE_NAME, publish, staging_dir
 from slip_sensor.training.losses import SlipLoss
 from slip_sensor.training.sampler import ShapeGroupedSampler
@@ -248,6 +253,15 @@ class SlipTrainer(Trainer):
         output = super().train(*args, **kwargs)
         self._require_finite_weights("the trained model")
         return output
+
+    def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
+        model = self.accelerator.unwrap_model(self.model)
+        if self.processing_class is None or not isinstance(model, PreTrainedModel):  # e.g. a PEFT model
+            return super()._save(output_dir, state_dict)
+        with hub_auto_classes():  # the model and processor files get their `auto_map`
+            super()._save(output_dir, state_dict)
+        if self.args.should_save:
+            complete_hub_folder(output_dir or self.args.output_dir, model.config, self.processing_class)
 
     def _get_output_dir(self, trial) -> str:
         # while `_save_checkpoint` runs, the Trainer's checkpoint folder goes into the staging folder
