@@ -5,6 +5,13 @@ arbitrary objects). Every reference key is mapped; anything missing or left over
 keeps the reference semantics that its weights depend on: the text embedding is read at the token before the last
 (`text_pooling="penultimate_token"`) and the log logit scale is capped at log(1/0.07). The reference trained on
 captions without EOS, so a processor for a converted model is built with `SlipProcessor(..., caption_eos=False)`.
+
+The sizes come from `--preset`, from `--config` (a SlipConfig JSON), or from the authors' `config.json` next to the
+weights (default: slip-base); the reference switches above are applied to each. With a tokenizer (`--tokenizer`, or
+tokenizer files next to the weights) the output is a complete Hub folder, as `slip export` writes one: it loads with
+`AutoModel.from_pretrained(out, trust_remote_code=True)` and the pipelines. Without one it holds the weights and
+config only (`SlipForConditionalGeneration.from_pretrained(out)`); the authors' model uses Gemma-3-270M's tokenizer,
+so `--tokenizer google/gemma-3-270m` (or a folder holding it) completes it.
 """
 
 import json
@@ -14,10 +21,14 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
+from transformers import AutoTokenizer
 
 from .errors import UserError
-from .modeling_slip.configuration_slip import SlipConfig, gemma3_270m_text_config
+from .hub_export import card_defaults, export_hub_folder
+from .loading import load_pretrained
+from .modeling_slip.configuration_slip import SLIP_PRESETS, SlipConfig, gemma3_270m_text_config
 from .modeling_slip.modeling_slip import SlipForConditionalGeneration
+from .processors import SlipFeatureExtractor, SlipProcessor
 
 HELP = "Convert a reference SLIP checkpoint (.safetensors or .pth) into a Hugging Face folder."
 
@@ -133,55 +144,110 @@ def _renamed(values: dict, names: dict[str, str]) -> dict:
     return {ours: values[theirs] for theirs, ours in names.items() if theirs in values}
 
 
+def with_reference_switches(config: SlipConfig) -> SlipConfig:
+    """`config` with the reference semantics its converted weights depend on."""
+    config.text_pooling = "penultimate_token"
+    config.logit_scale_max = REFERENCE_LOGIT_SCALE_MAX
+    return config
+
+
 def slip_config_from_reference(reference_config: dict) -> SlipConfig:
     """SlipConfig for the reference's Hub `config.json` (SLIPConfig with a nested `sensor_encoder` dict). The text
     side is Gemma-3-270M, which is what the reference loads. The reference's `unlocked_layers` is a training choice
     (`training.freezing`), not part of the model."""
     sensor = reference_config.get("sensor_encoder", {})
     dropout = sensor.get("dropout_rate", REFERENCE_DROPOUT)  # the reference uses one rate for both
-    return SlipConfig(
-        sensor_config={
-            **_renamed(sensor, _REFERENCE_SENSOR_FIELDS), "hidden_dropout": dropout, "attention_dropout": dropout
-        },
-        text_config=gemma3_270m_text_config(),
-        logit_scale_init_value=REFERENCE_LOGIT_SCALE_MAX,
-        logit_scale_max=REFERENCE_LOGIT_SCALE_MAX,
-        text_pooling="penultimate_token",
-        **_renamed(reference_config, _REFERENCE_FIELDS),
+    return with_reference_switches(
+        SlipConfig(
+            sensor_config={
+                **_renamed(sensor, _REFERENCE_SENSOR_FIELDS), "hidden_dropout": dropout, "attention_dropout": dropout
+            },
+            text_config=gemma3_270m_text_config(),
+            logit_scale_init_value=REFERENCE_LOGIT_SCALE_MAX,
+            **_renamed(reference_config, _REFERENCE_FIELDS),
+        )
     )
 
 
+def _weights_file(source: Path) -> Path:
+    if not source.is_dir():
+        return source
+    candidates = [source / name for name in ("model.safetensors", "pytorch_model.bin", "checkpoint.pth")]
+    weights_file = next((c for c in candidates if c.exists()), None)
+    if weights_file is None:
+        raise UserError(f"No model.safetensors / pytorch_model.bin / checkpoint.pth in {source}")
+    return weights_file
+
+
 def convert_reference_checkpoint(
-    source: str | Path, out_dir: str | Path, config: SlipConfig | None = None
+    source: str | Path, out_dir: str | Path, config: SlipConfig | None = None, tokenizer=None, overwrite: bool = False
 ) -> SlipForConditionalGeneration:
-    """Converts a reference checkpoint file (or a folder holding one and the reference `config.json`) and writes a
-    `save_pretrained` folder to `out_dir`. Without `config`, it comes from the folder's `config.json`, else the
-    paper's slip-base sizes with the reference switches."""
+    """Converts a reference checkpoint file (or a folder holding one and the reference `config.json`) into `out_dir`.
+
+    Args:
+        source (`str` or `Path`): the weights file, or a folder with it, the reference `config.json` and optionally
+            tokenizer files.
+        out_dir (`str` or `Path`): the folder to write; new or empty, or an earlier output with `overwrite`.
+        config ([`SlipConfig`], *optional*): the sizes; default the folder's `config.json`, else slip-base. The
+            reference switches are applied (`with_reference_switches`).
+        tokenizer (*optional*): the caption tokenizer; default the one in the `source` folder, if any. With one the
+            output is a complete Hub folder (processor with `caption_eos=False`), else weights and config only.
+    """
     source = Path(source)
-    weights_file = source
-    if source.is_dir():
-        candidates = [source / name for name in ("model.safetensors", "pytorch_model.bin", "checkpoint.pth")]
-        weights_file = next((c for c in candidates if c.exists()), None)
-        if weights_file is None:
-            raise UserError(f"No model.safetensors / pytorch_model.bin / checkpoint.pth in {source}")
-        if config is None and (source / "config.json").exists():
-            config = slip_config_from_reference(json.loads((source / "config.json").read_text()))
-    if config is None:
-        config = slip_config_from_reference({})
-    state_dict = convert_reference_state_dict(load_reference_weights(weights_file), config)
+    weights_file = _weights_file(source)
+    if config is None and source.is_dir() and (source / "config.json").exists():
+        config = slip_config_from_reference(json.loads((source / "config.json").read_text()))
+    config = with_reference_switches(config) if config is not None else slip_config_from_reference({})
+    if tokenizer is None and source.is_dir() and (source / "tokenizer_config.json").exists():
+        tokenizer = load_pretrained(AutoTokenizer, source, what="tokenizer", padding_side="left")
+    try:
+        state_dict = convert_reference_state_dict(load_reference_weights(weights_file), config)
+    except ValueError as error:
+        sizes = "pass its sizes with --preset or --config"
+        raise UserError(f"{weights_file} does not fit the sizes given; {sizes}: {error}") from None
     model = SlipForConditionalGeneration(config)
     model.load_state_dict(state_dict, strict=True)
-    model.save_pretrained(out_dir)
+    model.eval()
+    if tokenizer is None:
+        model.save_pretrained(out_dir)
+    else:
+        processor = SlipProcessor(SlipFeatureExtractor(), tokenizer, caption_eos=False)
+        export_hub_folder(model, processor, out_dir, card_defaults(config), overwrite=overwrite)
     return model
+
+
+def config_from_arguments(args) -> SlipConfig | None:
+    """The SlipConfig of `--preset` or `--config`, or None (then the source folder's or slip-base)."""
+    if args.preset:
+        return SlipConfig.from_preset(args.preset)
+    if args.config:
+        try:
+            return SlipConfig.from_json_file(args.config)
+        except (OSError, ValueError) as error:
+            raise UserError(f"--config {args.config!r} is not a readable SlipConfig JSON file: {error}") from None
+    return None
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("source", help="reference checkpoint file, or a folder with it and the reference config.json")
     parser.add_argument("--out", required=True, help="output folder")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--preset", choices=sorted(SLIP_PRESETS), help="the checkpoint's sizes are a preset's")
+    sizes.add_argument("--config", help="a SlipConfig JSON file with the checkpoint's sizes")
+    parser.add_argument(
+        "--tokenizer",
+        help="tokenizer folder or Hub id (the authors' model: google/gemma-3-270m); writes a complete Hub folder",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier output in --out")
 
 
 def run(args) -> int:
-    model = convert_reference_checkpoint(args.source, args.out)
+    tokenizer = None
+    if args.tokenizer:
+        tokenizer = load_pretrained(AutoTokenizer, args.tokenizer, what="tokenizer", padding_side="left")
+    model = convert_reference_checkpoint(args.source, args.out, config_from_arguments(args), tokenizer, args.overwrite)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"Converted {args.source} → {args.out} ({n_params / 1e6:.1f}M parameters)")
+    if tokenizer is None:
+        print("No tokenizer given: the folder holds weights and config; add one with --tokenizer for a Hub folder")
     return 0

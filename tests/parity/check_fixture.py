@@ -66,14 +66,19 @@ def config_from_fixture(fixture: dict) -> SlipConfig:
     )
 
 
-def run_model(fixture_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """Our outputs under the fixture's names, and the fixture's reference outputs."""
+def run_model(
+    fixture_dir: Path, model: SlipForConditionalGeneration | None = None
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Our outputs under the fixture's names, and the fixture's reference outputs. `model` (e.g. loaded from a
+    `slip convert-reference` folder) defaults to one rebuilt from the fixture's config and converted weights."""
     fixture = json.loads((fixture_dir / "config.json").read_text())
     inputs = load_file(fixture_dir / "inputs.safetensors")
     reference = load_file(fixture_dir / "outputs.safetensors")
-    config = config_from_fixture(fixture)
-    model = SlipForConditionalGeneration(config)
-    model.load_state_dict(convert_reference_state_dict(load_file(fixture_dir / "weights.safetensors"), config))
+    if model is None:
+        model = SlipForConditionalGeneration(config_from_fixture(fixture))
+        weights = load_file(fixture_dir / "weights.safetensors")
+        model.load_state_dict(convert_reference_state_dict(weights, model.config))
+    config = model.config
     model.eval()
 
     batch_size = inputs["patch_sizes"].shape[0]
