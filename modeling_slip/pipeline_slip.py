@@ -644,6 +644,94 @@ class SensorFeatureExtractionPipeline(SlipPipeline):
         return {"sensor_embeds": embeds if return_tensors else embeds.tolist(), "chunks": chunks}
 
 
+class SensorClassificationPipeline(SlipPipeline):
+    """
+    Classifies sensor recordings with a fine-tuned SLIP classifier (`SlipForSensorClassification`, loaded by
+    `AutoModelForSensorClassification`) into the labels of its config's `id2label`.
+
+    Example:
+
+    ```python
+    >>> classifier = pipeline("sensor-classification", model="path/to/fine-tuned")
+    >>> classifier(x, sampling_rate=10.0, top_k=2)
+    {'labels': ['walking', 'running'], 'scores': [0.93, 0.05], 'observed_fraction': 1.0}
+    ```
+    """
+
+    _missing_result = "NaN scores with the labels in the model's order"
+    # A windowed call ranks every label per window, so that the recording's mean covers them all; `top_k` cuts the
+    # mean only.
+    _window_keys = (*SlipPipeline._window_keys, "top_k")
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> dict[str, list] | list[dict[str, list]]:
+        """
+        Classifies one sample or a list of samples.
+
+        Args:
+            inputs (`np.ndarray`, `torch.Tensor`, `dict` or a `list` of them):
+                One sample `[channels, time]`, or a dict with `sensors`, optional `sampling_rate` and optional
+                `patch_size`; a list is a batch.
+            top_k (`int`, *optional*, defaults to all labels):
+                How many of the best labels to return.
+            sampling_rate (`float`, *optional*):
+                Sampling rate in Hz for inputs that do not give their own.
+            patch_size (`int`, *optional*):
+                Patch size for inputs that do not give their own, instead of the automatic rule.
+            chunk_length_s (`float`, *optional*):
+                Classify the recording window by window, windows of this many seconds (needs a sampling rate).
+            stride_length_s (`float` or `tuple[float, float]`, *optional*, defaults to `chunk_length_s / 6`):
+                Seconds each window shares with its neighbour on each side.
+
+        Return:
+            Per input, `{"labels": [...], "scores": [...], "observed_fraction": float}` sorted by descending score:
+            softmax probabilities (sigmoid ones for a `multi_label_classification` model). An input with no observed
+            value gets NaN scores and the labels in the model's order. With `chunk_length_s`, `{"labels", "scores",
+            "chunks": [{"timestamp": (start_s, end_s), "labels", "scores", "observed_fraction"}, ...]}`, where the
+            top-level scores are the mean of the windows' probabilities over the windows with observed data.
+        """
+        return super().__call__(inputs, **kwargs)
+
+    def _sanitize_parameters(
+        self,
+        sampling_rate: float | None = None,
+        patch_size: int | None = None,
+        top_k: int | None = None,
+        chunk_length_s: float | None = None,
+        stride_length_s: float | tuple[float, float] | None = None,
+    ):
+        preprocess_params = self._sensor_params(sampling_rate, patch_size, chunk_length_s, stride_length_s)
+        postprocess_params = {}
+        if top_k is not None:
+            if not isinstance(top_k, int) or top_k < 1:
+                raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+            (preprocess_params if chunk_length_s is not None else postprocess_params)["top_k"] = top_k
+        return preprocess_params, {}, postprocess_params
+
+    @property
+    def _labels(self) -> list[str]:
+        return [self.model.config.id2label[index] for index in range(self.model.config.num_labels)]
+
+    def _run_model(self, model_inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {"logits": self.model(**model_inputs).logits}
+
+    def postprocess(self, model_outputs: dict[str, torch.Tensor], top_k: int | None = None) -> dict[str, Any]:
+        observed_fraction = model_outputs["observed_fraction"][0].item()
+        logits = model_outputs["logits"][0].float()
+        multi_label = self.model.config.problem_type == "multi_label_classification"
+        scores = logits.sigmoid() if multi_label else logits.softmax(-1)
+        ranked = _ranked(self._labels, scores if observed_fraction else None)
+        return self._with_names(
+            {**{key: values[:top_k] for key, values in ranked.items()}, "observed_fraction": observed_fraction},
+            model_outputs,
+        )
+
+    def _aggregate(self, chunks: list[dict[str, Any]], top_k: int | None = None, **params: Any) -> dict[str, Any]:
+        labels = self._labels
+        observed = [dict(zip(chunk["labels"], chunk["scores"])) for chunk in chunks if chunk["observed_fraction"]]
+        mean = torch.tensor([[scores[label] for label in labels] for scores in observed]).mean(0)
+        ranked = _ranked(labels, mean if observed else None)
+        return {**{key: values[:top_k] for key, values in ranked.items()}, "chunks": chunks}
+
 def _ranked(candidate_labels: list[str], scores: torch.Tensor | None) -> dict[str, list]:
     """Labels and their scores `[num_labels]` by descending score (ties keep the given order); without scores (no
     observed data) there is no ranking: the labels in the given order with NaN scores."""
@@ -677,6 +765,7 @@ def _check_hypothesis_template(template: str) -> str:
 
 __all__ = [
     "SensorCaptioningPipeline",
+    "SensorClassificationPipeline",
     "SensorFeatureExtractionPipeline",
     "SlipPipeline",
     "ZeroShotSensorClassificationPipeline",

@@ -30,10 +30,13 @@ AUTO_CLASSES: dict[str, str] = {
     "AutoConfig": "modeling_slip.configuration_slip.SlipConfig",
     "AutoModel": "modeling_slip.modeling_slip.SlipModel",
     "AutoModelForCausalLM": "modeling_slip.modeling_slip.SlipForConditionalGeneration",
+    "AutoModelForSensorClassification": "modeling_slip.classification_slip.SlipForSensorClassification",
     "AutoFeatureExtractor": "processors.feature_extraction_slip.SlipFeatureExtractor",
     "AutoProcessor": "processors.processing_slip.SlipProcessor",
 }
-CONFIG_AUTO_CLASSES = ("AutoConfig", "AutoModel", "AutoModelForCausalLM")
+CONFIG_AUTO_CLASSES = ("AutoConfig", "AutoModel", "AutoModelForCausalLM", "AutoModelForSensorClassification")
+# Auto classes transformers lacks, defined in this package (module below `slip_sensor`).
+PACKAGE_AUTO_CLASSES = {"AutoModelForSensorClassification": "auto_models"}
 
 # Pipeline task → (pipeline class, Auto class that loads its model).
 PIPELINES = "modeling_slip.pipeline_slip"
@@ -41,7 +44,11 @@ PIPELINE_TASKS: dict[str, tuple[str, str]] = {
     "sensor-captioning": (f"{PIPELINES}.SensorCaptioningPipeline", "AutoModelForCausalLM"),
     "zero-shot-sensor-classification": (f"{PIPELINES}.ZeroShotSensorClassificationPipeline", "AutoModel"),
     "sensor-feature-extraction": (f"{PIPELINES}.SensorFeatureExtractionPipeline", "AutoModel"),
+    "sensor-classification": (f"{PIPELINES}.SensorClassificationPipeline", "AutoModelForSensorClassification"),
 }
+# Tasks whose model is fine-tuned (a classifier head): no shipped default model, and not in Hub folders'
+# `custom_pipelines`, whose Auto classes transformers must find in its own namespace.
+FINE_TUNED_TASKS = ("sensor-classification",)
 PIPELINE_TYPE = "multimodal"
 
 _registered = False
@@ -63,8 +70,15 @@ def class_reference(path: str) -> str:
     return ".".join(path.rsplit(".", 2)[-2:])
 
 
+def auto_class(name: str) -> type:
+    """The Auto class `name`: transformers' own, or one `PACKAGE_AUTO_CLASSES` defines."""
+    if name in PACKAGE_AUTO_CLASSES:
+        return getattr(importlib.import_module(f"slip_sensor.{PACKAGE_AUTO_CLASSES[name]}"), name)
+    return getattr(importlib.import_module("transformers"), name)
+
+
 def config_auto_map() -> dict[str, str]:
-    """The `auto_map` of `config.json`: the config and both model classes."""
+    """The `auto_map` of `config.json`: the config and the model classes."""
     return {name: class_reference(AUTO_CLASSES[name]) for name in CONFIG_AUTO_CLASSES}
 
 
@@ -73,6 +87,7 @@ def custom_pipelines() -> dict[str, dict]:
     return {
         task: {"impl": class_reference(pipeline_class), "pt": [auto_name], "type": PIPELINE_TYPE}
         for task, (pipeline_class, auto_name) in PIPELINE_TASKS.items()
+        if task not in FINE_TUNED_TASKS
     }
 
 
@@ -115,14 +130,14 @@ def _register() -> None:
     config_class = classes.pop("AutoConfig")
     transformers.AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
     for auto_name, cls in classes.items():
-        getattr(transformers, auto_name).register(config_class, cls, exist_ok=True)
+        auto_class(auto_name).register(config_class, cls, exist_ok=True)
     default = _default_model()
     for task, (pipeline_class, auto_name) in PIPELINE_TASKS.items():
         PIPELINE_REGISTRY.register_pipeline(
             task,
             pipeline_class=load_class(pipeline_class),
-            pt_model=getattr(transformers, auto_name),
-            default=default,
+            pt_model=auto_class(auto_name),
+            default=None if task in FINE_TUNED_TASKS else default,
             type=PIPELINE_TYPE,
         )
 
@@ -135,7 +150,8 @@ def hub_auto_classes() -> Iterator[None]:
     previous = {cls: cls._auto_class for cls in classes.values()}
     try:
         for auto_name, cls in classes.items():
-            cls.register_for_auto_class(auto_name)
+            if auto_name not in PACKAGE_AUTO_CLASSES:  # `register_for_auto_class` knows transformers' only
+                cls.register_for_auto_class(auto_name)
         yield
     finally:
         for cls, auto_class in previous.items():
@@ -145,6 +161,7 @@ def hub_auto_classes() -> Iterator[None]:
 __all__ = [
     "AUTO_CLASSES",
     "PIPELINE_TASKS",
+    "auto_class",
     "auto_classes",
     "class_reference",
     "config_auto_map",

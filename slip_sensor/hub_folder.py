@@ -25,6 +25,7 @@ from .output_folders import MARKER
 CODE_MODULES = (
     "slip_sensor.modeling_slip.configuration_slip",
     "slip_sensor.modeling_slip.modeling_slip",
+    "slip_sensor.modeling_slip.classification_slip",
     "slip_sensor.modeling_slip.attention_slip",
     "slip_sensor.modeling_slip.sensor_encoder_slip",
     "slip_sensor.modeling_slip.cache_slip",

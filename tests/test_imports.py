@@ -103,7 +103,12 @@ def test_first_use_of_a_slip_name_registers_auto_classes_and_pipeline_tasks(firs
         "model": "slip_sensor.modeling_slip.modeling_slip.SlipModel",  # the installed class, without remote code
         "processor": "SlipProcessor",
         "pipeline": "SensorCaptioningPipeline",
-        "tasks": ["sensor-captioning", "sensor-feature-extraction", "zero-shot-sensor-classification"],
+        "tasks": [
+            "sensor-captioning",
+            "sensor-classification",
+            "sensor-feature-extraction",
+            "zero-shot-sensor-classification",
+        ],
     }
 
 

@@ -39,6 +39,7 @@ def test_export_writes_the_complete_flat_folder(exported_folder: Path):
         "AutoConfig": "configuration_slip.SlipConfig",
         "AutoModel": "modeling_slip.SlipModel",
         "AutoModelForCausalLM": "modeling_slip.SlipForConditionalGeneration",
+        "AutoModelForSensorClassification": "classification_slip.SlipForSensorClassification",
     }
     assert config["custom_pipelines"] == custom_pipelines()
     assert config["custom_pipelines"]["sensor-captioning"] == {
