@@ -9,9 +9,11 @@ __all__, __getattr__, __dir__ = lazy_exports(
     {
         ".configuration_slip": ("SLIP_PRESETS", "SlipConfig", "SlipSensorConfig"),
         ".modeling_slip": ("SlipForConditionalGeneration", "SlipModel", "SlipPreTrainedModel", "SlipSensorModel"),
+        ".classification_slip": ("SlipForSensorClassification",),
         ".cache_slip": ("SlipStaticCache",),
         ".pipeline_slip": (
             "SensorCaptioningPipeline",
+            "SensorClassificationPipeline",
             "SensorFeatureExtractionPipeline",
             "ZeroShotSensorClassificationPipeline",
         ),
