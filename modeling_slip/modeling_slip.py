@@ -8,6 +8,7 @@ from torch import nn
 from torch._subclasses.fake_tensor import is_fake
 from transformers import PreTrainedModel
 from transformers.cache_utils import Cache, DynamicCache
+from transformers.modeling_outputs import BaseModelOutput
 from transformers.models.gemma3.modeling_gemma3 import Gemma3RMSNorm, Gemma3TextScaledWordEmbedding
 from transformers.utils import ModelOutput
 
@@ -57,6 +58,8 @@ class SlipOutput(ModelOutput):
             for a sample with no observed value (see `SlipSensorModelOutput.sample_mask`).
         text_embeds (`torch.FloatTensor` of shape `[B, projection_dim]`): L2-normalised text embeddings.
         logit_scale (`torch.FloatTensor` of shape `[]`): the clamped, exponentiated scale of the logits.
+        text_model_output ([`~modeling_outputs.BaseModelOutput`]): the text encoder's output (its
+            `hidden_states` and `attentions` with `output_hidden_states` / `output_attentions`).
         sensor_model_output ([`SlipSensorModelOutput`]): the sensor tower's output.
     """
 
@@ -67,6 +70,7 @@ class SlipOutput(ModelOutput):
     sensor_embeds: torch.FloatTensor | None = None
     text_embeds: torch.FloatTensor | None = None
     logit_scale: torch.FloatTensor | None = None
+    text_model_output: BaseModelOutput | None = None
     sensor_model_output: SlipSensorModelOutput | None = None
 
     def to_tuple(self) -> tuple[Any, ...]:
@@ -218,7 +222,6 @@ class SlipSensorModel(SlipPreTrainedModel):
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
         require_observed: bool = False,
-        **kwargs,
     ) -> SlipSensorModelOutput | tuple:
         r"""
         Args:
@@ -270,6 +273,14 @@ class SlipSensorModel(SlipPreTrainedModel):
             attentions=all_attentions,
         )
         return output if return_dict else output.to_tuple()
+
+
+def output_flags(config: SlipConfig, output_attentions: bool | None, output_hidden_states: bool | None) -> tuple[bool, bool]:
+    """`output_attentions` and `output_hidden_states` of a call, defaulting to the config's."""
+    return (
+        config.output_attentions if output_attentions is None else output_attentions,
+        config.output_hidden_states if output_hidden_states is None else output_hidden_states,
+    )
 
 
 def _is_traced(tensor: torch.Tensor) -> bool:
@@ -397,10 +408,25 @@ class SlipModel(SlipPreTrainedModel):
             input_ids.device,
         )
 
-    def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
-        """Text-encoder states `[B, T, H]` (the first `split_layer` Gemma layers only)."""
+    def run_text_encoder(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> BaseModelOutput:
+        """The text encoder's output (the first `split_layer` Gemma layers only)."""
         check_token_ids(input_ids, self.config.text_config.vocab_size)
-        return self.text_encoder(input_ids, self.text_layer_inputs(input_ids, attention_mask))
+        return self.text_encoder(
+            input_ids,
+            self.text_layer_inputs(input_ids, attention_mask),
+            output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
+        )
+
+    def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """Text-encoder states `[B, T, H]`."""
+        return self.run_text_encoder(input_ids, attention_mask).last_hidden_state
 
     def get_sensor_features(
         self, sensor_values: torch.Tensor, sensor_mask: torch.Tensor, sensor_time: torch.Tensor, patch_size: torch.Tensor
@@ -452,9 +478,9 @@ class SlipModel(SlipPreTrainedModel):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         return_loss: bool = True,
+        output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
-        **kwargs,
     ) -> SlipOutput | tuple:
         r"""
         Args:
@@ -462,22 +488,27 @@ class SlipModel(SlipPreTrainedModel):
             input_ids (`torch.LongTensor` of shape `[B, T]`): text tokens (BOS first), left or right padded.
             attention_mask (`torch.LongTensor` of shape `[B, T]`, *optional*): 1 for tokens, 0 for padding.
             return_loss (`bool`, defaults to `True`): compute the contrastive loss.
+            output_attentions / output_hidden_states (`bool`, *optional*, default to the config's): every layer's
+                attention probabilities (eager attention only) / states, of both towers, in `sensor_model_output`
+                and `text_model_output`.
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
+        output_attentions, output_hidden_states = output_flags(self.config, output_attentions, output_hidden_states)
         sensor_outputs = self.sensor_model(
             sensor_values,
             sensor_mask,
             sensor_time,
             patch_size,
             output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
             require_observed=return_loss,
         )
-        contrastive = self.contrastive_head(
-            sensor_outputs, self.encode_text(input_ids, attention_mask), attention_mask, return_loss
-        )
+        text_outputs = self.run_text_encoder(input_ids, attention_mask, output_hidden_states, output_attentions)
+        contrastive = self.contrastive_head(sensor_outputs, text_outputs.last_hidden_state, attention_mask, return_loss)
         unweighted = contrastive["contrastive_loss"]
         output = SlipOutput(
             loss=None if unweighted is None else self.config.contrastive_loss_weight * unweighted,
+            text_model_output=text_outputs,
             sensor_model_output=sensor_outputs,
             **contrastive,
         )
@@ -520,8 +551,9 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, SlipGenerationMixin):
         use_cache: bool | None = None,
         cache: Cache | None = None,
         past_key_values: Cache | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
-        **kwargs,
     ) -> SlipCaptioningOutput | tuple:
         r"""
         Args:
@@ -537,8 +569,10 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, SlipGenerationMixin):
             return_logits (`bool`, *optional*): materialise the caption logits; defaults to `labels is None`.
             logits_to_keep (`int`): if > 0, only the logits of the last `logits_to_keep` positions.
             use_cache / cache / past_key_values: incremental decoding.
+            output_attentions / output_hidden_states: as for [`SlipModel.forward`] (both towers).
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
+        output_attentions, output_hidden_states = output_flags(self.config, output_attentions, output_hidden_states)
         cache = cache if cache is not None else past_key_values
         if use_cache and cache is None:
             cache = DynamicCache()
@@ -557,14 +591,21 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, SlipGenerationMixin):
             if sensor_values is None:
                 raise ValueError("Pass the sensor inputs (sensor_values, sensor_mask, sensor_time, patch_size) or sensor_tokens")
             sensor_outputs = self.slip.sensor_model(
-                sensor_values, sensor_mask, sensor_time, patch_size, require_observed=return_loss and whole_text
+                sensor_values,
+                sensor_mask,
+                sensor_time,
+                patch_size,
+                output_hidden_states=output_hidden_states,
+                output_attentions=output_attentions,
+                require_observed=return_loss and whole_text,
             )
             sensor_tokens = sensor_outputs.pooler_output
 
         if whole_text:  # later decoding steps feed back the model's own ids: checked once per sequence
             check_token_ids(input_ids, self.config.text_config.vocab_size)
         layer_inputs = self.slip.text_layer_inputs(input_ids, layer_mask, past_length, key_length)
-        text_states = self.slip.text_encoder(input_ids, layer_inputs, cache)
+        text_outputs = self.slip.text_encoder(input_ids, layer_inputs, cache, output_hidden_states, output_attentions)
+        text_states = text_outputs.last_hidden_state
         decoder_states = self.text_decoder(text_states, sensor_tokens, layer_inputs, cache)
         if isinstance(cache, SlipStaticCache):
             cache.advance(input_ids.shape[1])
@@ -592,6 +633,7 @@ class SlipForConditionalGeneration(SlipPreTrainedModel, SlipGenerationMixin):
             caption_loss=losses.get("caption"),
             logits=logits,
             sensor_tokens=sensor_tokens,
+            text_model_output=text_outputs,
             sensor_model_output=sensor_outputs,
             **{CACHE_FIELD: cache},
             **{**contrastive, "contrastive_loss": losses.get("contrastive")},

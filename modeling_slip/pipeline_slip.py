@@ -423,6 +423,12 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
     `AutoModel`): each candidate label is written into `hypothesis_template`, embedded by the text tower, and scored
     by the softmax over `logit_scale * cosine(sensor, text)`.
 
+    With `multi_label=True` each label is scored on its own, as transformers' NLI zero-shot pipeline scores
+    entailment per label: the score is `(1 + cosine(sensor, text)) / 2`, the raw similarity in [0, 1]. A contrastive
+    model has no calibrated "no" for one label (a softmax against a negated hypothesis such as "not walking" only
+    measures how the text tower reads "not"), so these scores rank labels for one recording and compare recordings
+    for one label; a threshold on them needs calibrating on labelled data.
+
     Example:
 
     ```python
@@ -444,8 +450,9 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
             inputs (`np.ndarray`, `torch.Tensor`, `dict` or a `list` of them):
                 One sample `[channels, time]`, or a dict with `sensors`, optional `sampling_rate` and optional
                 `patch_size`; a list is a batch.
-            candidate_labels (`list[str]`):
-                The labels to score.
+            candidate_labels (`list[str]` or `str`):
+                The labels to score; a string is split at commas, as transformers' zero-shot pipeline splits it
+                (`"walking, running"` is two labels; blank entries are dropped).
             hypothesis_template (`str`, *optional*, defaults to `"This sensor recording shows {}."`):
                 Turns a label into the text that is embedded, through its one `{}` placeholder; pass `"{}"` for labels
                 that are already sentences. A template without exactly one `{}` raises a `ValueError`.
@@ -457,13 +464,19 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
                 Classify the recording window by window, windows of this many seconds (needs a sampling rate).
             stride_length_s (`float` or `tuple[float, float]`, *optional*, defaults to `chunk_length_s / 6`):
                 Seconds each window shares with its neighbour on each side.
+            multi_label (`bool`, *optional*, defaults to `False`):
+                Score every label on its own (`(1 + cosine) / 2`, see the class docstring) instead of a softmax over
+                the labels.
+            top_k (`int`, *optional*):
+                Return only the `top_k` best labels (all by default). With `chunk_length_s` the windows keep every
+                label, so that the recording's scores average all of them, and `top_k` cuts the recording's list.
 
         Return:
             Per input, `{"labels": [...], "scores": [...], "observed_fraction": float}` sorted by descending score;
-            the scores sum to 1. An input with no observed value gets NaN scores and the labels in the given order.
-            With `chunk_length_s`, `{"labels", "scores", "chunks": [{"timestamp": (start_s, end_s), "labels",
-            "scores", "observed_fraction"}, ...]}`, where the top-level scores are the mean of the windows'
-            probabilities over the windows with observed data, sorted descending.
+            the scores sum to 1 (unless `multi_label` or `top_k`). An input with no observed value gets NaN scores and
+            the labels in the given order. With `chunk_length_s`, `{"labels", "scores", "chunks": [{"timestamp":
+            (start_s, end_s), "labels", "scores", "observed_fraction"}, ...]}`, where the top-level scores are the mean
+            of the windows' scores over the windows with observed data, sorted descending.
         """
         if candidate_labels is not None:
             kwargs["candidate_labels"] = candidate_labels
@@ -477,16 +490,27 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
         hypothesis_template: str | None = None,
         chunk_length_s: float | None = None,
         stride_length_s: float | tuple[float, float] | None = None,
+        multi_label: bool | None = None,
+        top_k: int | None = None,
     ):
         preprocess_params = self._sensor_params(sampling_rate, patch_size, chunk_length_s, stride_length_s)
         forward_params, postprocess_params = {}, {}
         if candidate_labels is not None:
-            labels = [candidate_labels] if isinstance(candidate_labels, str) else list(candidate_labels)
+            if isinstance(candidate_labels, str):
+                candidate_labels = [label.strip() for label in candidate_labels.split(",") if label.strip()]
+            labels = list(candidate_labels)
             if not labels or not all(isinstance(label, str) for label in labels):
                 raise ValueError(f"candidate_labels must be a non-empty list of strings, got {candidate_labels!r}")
             forward_params["candidate_labels"] = postprocess_params["candidate_labels"] = labels
         if hypothesis_template is not None:
             forward_params["hypothesis_template"] = _check_hypothesis_template(hypothesis_template)
+        if multi_label is not None:
+            postprocess_params["multi_label"] = bool(multi_label)
+        if top_k is not None:
+            if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+                raise ValueError(f"top_k must be an integer >= 1, got {top_k!r}")
+            # windows keep every label: the recording's scores are their mean
+            postprocess_params["recording_top_k" if chunk_length_s is not None else "top_k"] = top_k
         return preprocess_params, forward_params, postprocess_params
 
     def _run_model(
@@ -503,24 +527,37 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
         text_inputs = self.processor(text=texts, return_tensors="pt").to(self.device)
         sensor_embeds = contrastive.get_sensor_features(**model_inputs)
         text_embeds = contrastive.get_text_features(**text_inputs)
-        return {"logits": contrastive.contrastive_logits(sensor_embeds, text_embeds).T}
+        logits = contrastive.contrastive_logits(sensor_embeds, text_embeds).T
+        return {"logits": logits, "cosine": logits / contrastive.scale()}
 
-    def postprocess(self, model_outputs: dict[str, torch.Tensor], candidate_labels: list[str]) -> dict[str, Any]:
+    def postprocess(
+        self,
+        model_outputs: dict[str, torch.Tensor],
+        candidate_labels: list[str],
+        multi_label: bool = False,
+        top_k: int | None = None,
+        recording_top_k: int | None = None,  # `_aggregate`'s: the windows of a recording keep every label
+    ) -> dict[str, Any]:
         observed_fraction = model_outputs["observed_fraction"][0].item()
-        scores = model_outputs["logits"][0].float().softmax(-1)
+        if multi_label:
+            scores = (1 + model_outputs["cosine"][0].float()) / 2
+        else:
+            scores = model_outputs["logits"][0].float().softmax(-1)
         return self._with_names(
             {
-                **_ranked(candidate_labels, scores if observed_fraction else None),
+                **_ranked(candidate_labels, scores if observed_fraction else None, top_k),
                 "observed_fraction": observed_fraction,
             },
             model_outputs,
         )
 
-    def _aggregate(self, chunks: list[dict[str, Any]], candidate_labels: list[str], **params: Any) -> dict[str, Any]:
-        # The windows' probabilities, averaged over the windows that hold data.
+    def _aggregate(
+        self, chunks: list[dict[str, Any]], candidate_labels: list[str], recording_top_k: int | None = None, **params
+    ) -> dict[str, Any]:
+        # The windows' scores, averaged over the windows that hold data.
         observed = [dict(zip(chunk["labels"], chunk["scores"])) for chunk in chunks if chunk["observed_fraction"]]
         mean = torch.tensor([[scores[label] for label in candidate_labels] for scores in observed]).mean(0)
-        return {**_ranked(candidate_labels, mean if observed else None), "chunks": chunks}
+        return {**_ranked(candidate_labels, mean if observed else None, recording_top_k), "chunks": chunks}
 
 
 class SensorFeatureExtractionPipeline(SlipPipeline):
@@ -732,12 +769,14 @@ class SensorClassificationPipeline(SlipPipeline):
         ranked = _ranked(labels, mean if observed else None)
         return {**{key: values[:top_k] for key, values in ranked.items()}, "chunks": chunks}
 
-def _ranked(candidate_labels: list[str], scores: torch.Tensor | None) -> dict[str, list]:
-    """Labels and their scores `[num_labels]` by descending score (ties keep the given order); without scores (no
-    observed data) there is no ranking: the labels in the given order with NaN scores."""
+
+def _ranked(candidate_labels: list[str], scores: torch.Tensor | None, top_k: int | None = None) -> dict[str, list]:
+    """The first `top_k` (default: all) labels and their scores `[num_labels]` by descending score (ties keep the
+    given order); without scores (no observed data) there is no ranking: the labels in the given order with NaN
+    scores."""
     if scores is None:
-        return {"labels": list(candidate_labels), "scores": [float("nan")] * len(candidate_labels)}
-    order = torch.argsort(scores, descending=True, stable=True)
+        return {"labels": list(candidate_labels)[:top_k], "scores": [float("nan")] * len(candidate_labels[:top_k])}
+    order = torch.argsort(scores, descending=True, stable=True)[:top_k]
     return {"labels": [candidate_labels[index] for index in order.tolist()], "scores": scores[order].tolist()}
 
 

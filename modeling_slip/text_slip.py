@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from transformers.cache_utils import Cache
+from transformers.modeling_outputs import BaseModelOutput
 from transformers.models.gemma3.modeling_gemma3 import (
     Gemma3DecoderLayer,
     Gemma3RMSNorm,
@@ -106,12 +107,32 @@ class SlipTextEncoder(nn.Module):
         self.layers = nn.ModuleList(Gemma3DecoderLayer(text_config, i) for i in range(config.split_layer))
 
     def forward(
-        self, input_ids: torch.Tensor, layer_inputs: SlipTextLayerInputs, cache: Cache | None = None
-    ) -> torch.Tensor:
+        self,
+        input_ids: torch.Tensor,
+        layer_inputs: SlipTextLayerInputs,
+        cache: Cache | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> BaseModelOutput:
+        """`last_hidden_state` `[B, T, H]`; `hidden_states` (the embeddings and every layer's output) and
+        `attentions` (every layer's attention probabilities, eager attention only: SDPA gives None) on request."""
         hidden_states = self.embed_tokens(input_ids)
+        all_hidden_states = (hidden_states,) if output_hidden_states else None
+        all_attentions = [] if output_attentions else None
         for layer in self.layers:
+            hook = None
+            if output_attentions:  # Gemma layers return their states only: the probabilities are their attention's
+                hook = layer.self_attn.register_forward_hook(lambda module, args, output: all_attentions.append(output[1]))
             hidden_states = call_gemma_layer(layer, hidden_states, *layer_inputs.for_layer(layer), cache)
-        return hidden_states
+            if hook is not None:
+                hook.remove()
+            if output_hidden_states:
+                all_hidden_states += (hidden_states,)
+        return BaseModelOutput(
+            last_hidden_state=hidden_states,
+            hidden_states=all_hidden_states,
+            attentions=None if all_attentions is None else tuple(all_attentions),
+        )
 
 
 class SlipTextDecoder(nn.Module):

@@ -11,6 +11,10 @@ import torch
 from transformers import BatchFeature, FeatureExtractionMixin
 from transformers.utils import TensorType
 
+# The default of `sampling_rate`: left out, which warns (as transformers' audio feature extractors do), unlike `None`
+# passed on purpose for a rate unknown by design (e.g. corpora in the authors' layout, which store none).
+NOT_GIVEN = object()
+
 # Candidate patch sizes per sampling-rate band (paper, appendix C.1). Each band is keyed by the shortest sampling
 # period (seconds) it covers; the edges (6 h, 10 min, 10 s) are round values near the geometric means of neighbouring
 # nominal periods (day/hour: 4.9 h, hour/minute: 7.7 min, minute/second: 7.7 s).
@@ -128,7 +132,7 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
     def __call__(
         self,
         sensors: np.ndarray | torch.Tensor | list,
-        sampling_rate: float | list[float | None] | None = None,
+        sampling_rate: float | list[float | None] | None = NOT_GIVEN,
         patch_size: int | list[int | None] | None = None,
         return_tensors: str | TensorType | None = None,
     ) -> BatchFeature:
@@ -142,7 +146,8 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
                 list of numbers is one univariate sample; any other list is a batch. NaN marks a missing value.
             sampling_rate (`float` or `list`, *optional*):
                 Sampling rate in Hz, for all samples or one per sample (`None` = unknown). Only used to choose the
-                patch size.
+                patch size. Left out, it warns (once per call site): the patch size then ignores the time scale;
+                pass `sampling_rate=None` when the rate is unknown on purpose.
             patch_size (`int` or `list`, *optional*):
                 Patch size for all samples or one per sample (`None` entries use the automatic rule). Overrides
                 the rule.
@@ -156,6 +161,14 @@ class SlipFeatureExtractor(FeatureExtractionMixin):
             - **sensor_time** (float32 `[B, V*, P*, ps_max]`): time index t / (L + 1), 0 on padding;
             - **patch_size** (int64 `[B]`): the patch size of each sample.
         """
+        if sampling_rate is NOT_GIVEN:
+            warnings.warn(
+                "No sampling_rate was passed: the patch size is chosen without the time scale of the series. Pass "
+                "sampling_rate= (Hz), or sampling_rate=None when it is unknown, to silence this warning.",
+                UserWarning,
+                stacklevel=2,
+            )
+            sampling_rate = None
         samples = [self._to_float_array(sample, index) for index, sample in enumerate(_split_batch(sensors))]
         batch_size = len(samples)
         rates = [_check_sampling_rate(rate) for rate in _per_sample(sampling_rate, batch_size, "sampling_rate")]

@@ -8,7 +8,11 @@ import numpy as np
 from transformers import AutoTokenizer, BatchFeature, ProcessorMixin
 from transformers.utils import TensorType
 
-from .feature_extraction_slip import SlipFeatureExtractor
+from .feature_extraction_slip import NOT_GIVEN, SlipFeatureExtractor
+
+# What the processor's tokenisation can honour: every text is padded into one array, and a text is one sequence.
+PADDING = (True, "longest", "max_length")
+TRUNCATION = {True: True, "longest_first": True, False: False, "do_not_truncate": False}
 
 
 class SlipProcessor(ProcessorMixin):
@@ -64,7 +68,7 @@ class SlipProcessor(ProcessorMixin):
         self,
         sensors=None,
         text: str | list[str] | None = None,
-        sampling_rate: float | list[float | None] | None = None,
+        sampling_rate: float | list[float | None] | None = NOT_GIVEN,
         patch_size: int | list[int | None] | None = None,
         return_tensors: str | TensorType | None = "pt",
         append_eos: bool | None = None,
@@ -79,7 +83,8 @@ class SlipProcessor(ProcessorMixin):
             text (`str` or `list[str]`, *optional*):
                 One text per sensor sample (captions, prompts or prompt + answer).
             sampling_rate (`float` or `list`, *optional*):
-                Sampling rate(s) in Hz, used to choose the patch size.
+                Sampling rate(s) in Hz, used to choose the patch size; left out with `sensors`, it warns (pass
+                `None` for a rate unknown on purpose).
             patch_size (`int` or `list`, *optional*):
                 Explicit patch size(s); overrides the automatic rule.
             return_tensors (`str` or [`~utils.TensorType`], *optional*, defaults to `"pt"`):
@@ -88,9 +93,10 @@ class SlipProcessor(ProcessorMixin):
                 Append the EOS id to every text before padding (truncation keeps room for it), so the decoder learns
                 to stop and the text embedding is read where training read it. Pass `False` for generation prompts.
             text_kwargs:
-                Passed to the tokenizer. `padding` (default `True`), `padding_side` (default `"left"`),
-                `pad_to_multiple_of`, `truncation` (default `True`) and `max_length` (default `max_text_length`)
-                are honoured.
+                Passed to the tokenizer. `padding` (default `True`; `"longest"` or `"max_length"`), `padding_side`
+                (default `"left"`), `pad_to_multiple_of`, `truncation` (default `True`; `False`, `"longest_first"`
+                or `"do_not_truncate"`) and `max_length` (default `max_text_length`) are honoured; other `padding`
+                or `truncation` values raise a `ValueError`, and text arguments without `text` a `TypeError`.
 
         Returns:
             [`BatchFeature`] with `sensor_values`, `sensor_mask`, `sensor_time`, `patch_size` (when `sensors` is
@@ -101,6 +107,8 @@ class SlipProcessor(ProcessorMixin):
             raise ValueError("SlipProcessor needs `sensors`, `text` or both")
         if text is None and append_eos:
             raise ValueError("append_eos needs `text`")
+        if text is None and text_kwargs:
+            raise TypeError(f"SlipProcessor got {sorted(text_kwargs)} without `text`; they are tokenizer arguments")
         append_eos = self.caption_eos if append_eos is None else append_eos
         data = {}
         if sensors is not None:
@@ -150,7 +158,18 @@ class SlipProcessor(ProcessorMixin):
 
         pad_keys = ("padding", "padding_side", "pad_to_multiple_of")
         pad_kwargs = {key: text_kwargs.pop(key) for key in pad_keys if key in text_kwargs}
+        if pad_kwargs.get("padding", True) not in PADDING:
+            raise ValueError(
+                f"padding={pad_kwargs['padding']!r} is not supported: the texts of a batch are returned as one array, "
+                f"so padding must be one of {PADDING}"
+            )
         truncation = text_kwargs.pop("truncation", True)
+        if truncation not in TRUNCATION or not isinstance(truncation, (bool, str)):
+            raise ValueError(
+                f"truncation={truncation!r} is not supported: each text is one sequence, so truncation must be one of "
+                f"{tuple(TRUNCATION)}"
+            )
+        truncation = TRUNCATION[truncation]
         max_length = text_kwargs.pop("max_length", self.max_text_length)
         if truncation:
             # Keep room for the EOS so that truncated texts still end with it, as with a tokenizer-added EOS.

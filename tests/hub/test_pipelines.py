@@ -130,6 +130,42 @@ def test_zero_shot_batch_matches_one_by_one(pipelines, samples):
         classifier(samples[0], sampling_rate=RATE)
 
 
+def test_zero_shot_splits_a_comma_separated_label_string_and_cuts_to_top_k(pipelines, samples):
+    classifier = pipelines["zero-shot"]
+    full = classifier(samples[0], sampling_rate=RATE, candidate_labels=LABELS)
+    from_string = classifier(samples[0], sampling_rate=RATE, candidate_labels=" walking,running, ,sitting , climbing stairs")
+    assert from_string == full
+    best_two = classifier(samples[0], sampling_rate=RATE, candidate_labels=LABELS, top_k=2)
+    assert best_two["labels"] == full["labels"][:2] and best_two["scores"] == full["scores"][:2]
+    with pytest.raises(ValueError, match="top_k"):
+        classifier(samples[0], sampling_rate=RATE, candidate_labels=LABELS, top_k=0)
+
+
+def test_zero_shot_multi_label_scores_each_label_on_its_own(pipelines, tiny_model_and_processor, samples):
+    causal_model, processor = tiny_model_and_processor
+    classifier = pipelines["zero-shot"]
+    result = classifier(samples[0], sampling_rate=RATE, candidate_labels=LABELS, multi_label=True)
+    sensor_inputs = processor(sensors=[samples[0]], sampling_rate=RATE, return_tensors="pt")
+    text_inputs = processor(text=[f"This sensor recording shows {label}." for label in LABELS], return_tensors="pt")
+    with torch.no_grad():
+        cosine = causal_model.slip.get_sensor_features(**sensor_inputs) @ causal_model.slip.get_text_features(**text_inputs).T
+    expected = dict(zip(LABELS, ((1 + cosine[0]) / 2).tolist()))
+    assert dict(zip(result["labels"], result["scores"])) == pytest.approx(expected, abs=1e-5)
+    # independent of the other candidates, unlike the softmax
+    alone = classifier(samples[0], sampling_rate=RATE, candidate_labels=LABELS[1:2], multi_label=True)
+    assert alone["scores"] == pytest.approx([expected[LABELS[1]]], abs=1e-5)
+    assert classifier(samples[0], sampling_rate=RATE, candidate_labels=LABELS[1:2])["scores"] == [1.0]
+
+
+def test_zero_shot_windows_keep_every_label_and_top_k_cuts_the_recording(pipelines, samples):
+    classifier = pipelines["zero-shot"]
+    recording = samples[4]  # 20 s at 50 Hz
+    full = classifier(recording, sampling_rate=RATE, candidate_labels=LABELS, chunk_length_s=6.0)
+    cut = classifier(recording, sampling_rate=RATE, candidate_labels=LABELS, chunk_length_s=6.0, top_k=1)
+    assert cut["labels"] == full["labels"][:1] and cut["scores"] == pytest.approx(full["scores"][:1])
+    assert len(cut["chunks"]) > 1 and all(len(chunk["labels"]) == len(LABELS) for chunk in cut["chunks"])
+
+
 def test_feature_extraction_returns_embeddings_and_unpadded_tokens(pipelines, tiny_model_and_processor, samples):
     causal_model, processor = tiny_model_and_processor
     extractor = pipelines["features"]
