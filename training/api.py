@@ -96,7 +96,8 @@ def sft(
     **arguments: Any,
 ) -> TrainingRun:
     """Fine-tunes a pretrained SLIP model on question/answer (or caption) rows, scoring held-out rows before and
-    after; saves the model (LoRA adapters merged) and processor in `output_dir`.
+    after; saves the model (LoRA adapters merged, or with `merge_lora=False` the adapter folder alone) and processor
+    in `output_dir`.
 
     Args:
         model_name_or_path (`str`): the pretrained SLIP folder or Hub id.
@@ -208,13 +209,41 @@ def run_pretraining(
     return TrainingRun(trainer, processor, dict(output.metrics))
 
 
-def held_out_rows(sft_args: SftArguments, data_args: DataArguments, training_args: TrainingArguments):
-    """(train rows, held-out rows or None): the `dataset` folder (a DatasetDict's validation or test split held
-    out), or questions over a corpus's train and validation splits."""
-    if sft_args.dataset:
-        from datasets import DatasetDict, load_from_disk
+DATA_FILE_BUILDERS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json"}
 
-        loaded = load_from_disk(sft_args.dataset)
+
+def load_rows(dataset: str):
+    """`--dataset` as a `Dataset` or `DatasetDict`: a folder written by `save_to_disk`, parquet/CSV/JSON files
+    (comma-separated paths or globs, one format), or anything else `datasets.load_dataset` takes (a Hub id, a folder
+    of data files whose names give the splits). A CSV cell holds `sensor` as JSON text: it is parsed."""
+    from datasets import load_dataset, load_from_disk
+
+    folder = Path(dataset)
+    if (folder / "dataset_dict.json").is_file() or (folder / "state.json").is_file():
+        return load_from_disk(dataset)
+    files = [part.strip() for part in dataset.split(",") if part.strip()]
+    formats = {DATA_FILE_BUILDERS.get(Path(file).suffix.lower()) for file in files}
+    if len(formats) == 1 and None not in formats:
+        loaded = load_dataset(formats.pop(), data_files=files)
+    elif len(files) == 1:
+        loaded = load_dataset(dataset)
+    else:
+        raise UserError(f"--dataset {dataset}: comma-separated files must all be parquet, CSV or JSON files")
+    sensor = next(iter(loaded.values())).features.get("sensor")
+    return loaded.map(_parsed_sensor) if getattr(sensor, "dtype", None) in ("string", "large_string") else loaded
+
+
+def _parsed_sensor(row: dict) -> dict:
+    return {"sensor": json.loads(row["sensor"])}
+
+
+def held_out_rows(sft_args: SftArguments, data_args: DataArguments, training_args: TrainingArguments):
+    """(train rows, held-out rows or None): the `dataset` rows (a validation or test split held out), or questions
+    over a corpus's train and validation splits."""
+    if sft_args.dataset:
+        from datasets import DatasetDict
+
+        loaded = load_rows(sft_args.dataset)
         if not isinstance(loaded, DatasetDict):
             return loaded, None
         held_out = loaded.get("validation", loaded.get("test"))
@@ -270,13 +299,17 @@ def run_sft(
         callbacks=[TrainingCurvesCallback(), EpochCallback(train_dataset), *(callbacks or [])],
     )
     output = trainer.train(resume_from_checkpoint=resume)
-    model = trainer.model.merge_and_unload() if sft_args.use_lora else trainer.model
+    adapters_only = sft_args.use_lora and not sft_args.merge_lora
+    model = trainer.model.merge_and_unload() if sft_args.use_lora and sft_args.merge_lora else trainer.model
     if held_out is not None:
         results["after"] = answer_scores(held_out, generate_answers(model, processor, held_out))
-    if trainer.is_world_process_zero():
+    if trainer.is_world_process_zero() and adapters_only:  # the PEFT adapter folder, for the base model it names
+        model.save_pretrained(training_args.output_dir)
+        processor.save_pretrained(training_args.output_dir)
+    elif trainer.is_world_process_zero():
         write_hub_folder(model, processor, training_args.output_dir)  # the merged model when trained with LoRA
-        if results:
-            (Path(training_args.output_dir) / "qa_results.json").write_text(json.dumps(results, indent=2))
+    if trainer.is_world_process_zero() and results:
+        (Path(training_args.output_dir) / "qa_results.json").write_text(json.dumps(results, indent=2))
     return TrainingRun(trainer, processor, {**output.metrics, **results})
 
 

@@ -93,10 +93,18 @@ class SftArguments:
     model_name_or_path: str = field(metadata={"help": "Pretrained SLIP folder or Hub id."})
     dataset: str | None = field(
         default=None,
-        metadata={"help": "Folder of QA/caption rows (`datasets.save_to_disk`); a DatasetDict's validation (or test) "
-                  "split is held out. Default: questions generated over a corpus."},
+        metadata={"help": "QA/caption rows: a Hub dataset id, parquet/CSV/JSON files (comma-separated paths or a glob, "
+                  "read by `datasets.load_dataset`), or a folder written by `save_to_disk`. A validation (or test) "
+                  "split is held out. Rows need `sensor`, `sampling_rate`, `prompt` and `answer`. Default: questions "
+                  "generated over a corpus."},
     )
     use_lora: bool = field(default=False, metadata={"help": "Train LoRA adapters instead of all weights."})
+    merge_lora: bool = field(
+        default=True,
+        metadata={"help": "With --use-lora: save the model with the adapters merged in (true), or only the PEFT "
+                  "adapter folder and the processor (false), loaded with `peft.PeftModel.from_pretrained("
+                  "SlipForConditionalGeneration.from_pretrained(base), folder)`."},
+    )
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05

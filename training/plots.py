@@ -1,29 +1,37 @@
-"""Training curves as PNG: loss terms, contrastive accuracy, alignment/uniformity and learning rate per step."""
+"""Training curves as PNG: loss terms, contrastive accuracy, alignment/uniformity and learning rate per step, and
+with `--eval-strategy steps` the evaluation loss and retrieval Recall@1/5 beside them."""
 
 from pathlib import Path
 
 from transformers import TrainerCallback
 
 PANELS = (
-    ("loss", ("loss", "contrastive_loss", "caption_loss")),
+    ("loss", ("loss", "contrastive_loss", "caption_loss", "eval_loss")),
     ("contrastive accuracy", ("contrastive_accuracy",)),
     ("alignment / uniformity", ("alignment", "uniformity_sensor", "uniformity_text")),
     ("learning rate", ("learning_rate",)),
+    (
+        "eval retrieval",
+        tuple(f"eval_retrieval/{direction}/recall_at_{k}" for direction in ("text_to_sensor", "sensor_to_text")
+              for k in (1, 5)),
+    ),
 )
 
 
 def plot_training_curves(log_history: list[dict], path: str | Path) -> Path | None:
-    """Draws the logged training metrics (a Trainer's `state.log_history`) into one PNG; None if nothing was logged."""
+    """Draws the logged training and evaluation metrics (a Trainer's `state.log_history`) into one PNG; None if
+    nothing was logged. The evaluation panel is left out of a run without evaluation."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    logs = [entry for entry in log_history if "loss" in entry and "step" in entry]
+    logs = [entry for entry in log_history if ("loss" in entry or "eval_loss" in entry) and "step" in entry]
     if not logs:
         return None
-    figure, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.4))
-    for axis, (title, names) in zip(axes, PANELS):
+    panels = [(title, names) for title, names in PANELS if any(name in entry for entry in logs for name in names)]
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
+    for axis, (title, names) in zip(axes[0], panels):
         for name in names:
             points = [(entry["step"], entry[name]) for entry in logs if name in entry]
             if points:
