@@ -73,9 +73,13 @@ def test_caption_writes_a_caption_per_window_as_json_csv_and_picture(csv_file, m
     assert (out / "walk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_classify_scores_each_window_of_a_parquet_file(model_dir, tmp_path):
-    path = tmp_path / "day.parquet"
-    table().to_parquet(path)  # the DatetimeIndex gives the rate
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_classify_scores_each_window_of_a_parquet_or_csv_file(suffix, model_dir, tmp_path):
+    path = tmp_path / f"day{suffix}"
+    if suffix == ".parquet":
+        table().to_parquet(path)  # the DatetimeIndex gives the rate
+    else:
+        table().reset_index().to_csv(path, index=False)  # the `time` column gives it
     out = tmp_path / "classes"
     assert slip("classify", path, "--model", model_dir, "--out", out, "--chunk-length-s", CHUNK_S,
                 "--labels", "walking,running,sitting", "--columns", "heart_rate,accel_y") == 0
