@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
 from slip_sensor.errors import UserError
 from slip_sensor.evaluation.classification import classification_scores
@@ -134,6 +134,7 @@ def run_classification(
 
     folder = resolve_model(method.model_name_or_path)
     processor = SlipProcessor.from_pretrained(folder)
+    set_seed(training_args.seed)  # the new head's initialisation, whatever drew random numbers before
     model = SlipForSensorClassification.from_pretrained(
         folder,
         num_labels=len(class_names),
