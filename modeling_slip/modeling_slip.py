@@ -1,11 +1,13 @@
 """SLIP models: the sensor tower, the two-tower contrastive model, and the captioning (pretraining) model."""
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 from torch._subclasses.fake_tensor import is_fake
+from huggingface_hub.errors import HFValidationError
 from transformers import PreTrainedModel
 from transformers.cache_utils import Cache, DynamicCache
 from transformers.modeling_outputs import BaseModelOutput
@@ -15,7 +17,7 @@ from transformers.utils import ModelOutput
 from .attention_slip import SlipCrossAttentionBlock  # noqa: F401  (4.57 copies direct relative imports only)
 from .cache_slip import SlipStaticCache
 from .compat_slip import CACHE_FIELD, init, init_embed_scale
-from .configuration_slip import SlipConfig
+from .configuration_slip import SLIP_PRESETS, SlipConfig
 from .generation_slip import SlipGenerationMixin
 from .loss_slip import caption_cross_entropy, contrastive_loss
 from .sensor_encoder_slip import SlipAttentionPooler, SlipFlexPatchEmbedding, SlipRotary2D, SlipSensorEncoderLayer
@@ -119,6 +121,24 @@ class SlipPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = False
     _supports_flash_attn_2 = False
     _no_split_modules = ["SlipSensorEncoderLayer", "Gemma3DecoderLayer", "SlipCrossAttentionBlock"]
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """`PreTrainedModel.from_pretrained`; a name that is neither a folder nor on the Hub (such as the preset name
+        `"slip-base"`) gets an error saying what it could be."""
+        try:
+            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        except (OSError, HFValidationError) as error:  # transformers only says: no folder, not on the Hub
+            if os.path.isdir(pretrained_model_name_or_path):
+                raise
+            name, reason = str(pretrained_model_name_or_path), " ".join(str(error).split())
+            preset = name if name in SLIP_PRESETS else "slip-base"
+            raise OSError(
+                f"{name!r} is no local folder and could not be loaded from the Hub ({reason}). It could be a preset "
+                f"({', '.join(SLIP_PRESETS)}): `{cls.__name__}(SlipConfig.from_preset({preset!r}))` builds one with "
+                f"random weights; the authors' checkpoint, converted with `slip convert-reference CHECKPOINT --out "
+                f"{name}`; or a folder written by `save_pretrained`, training or `slip export`, given by its path."
+            ) from error
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module):
