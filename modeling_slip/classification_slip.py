@@ -15,7 +15,7 @@ from .compat_slip import CACHE_FIELD  # noqa: F401
 from .configuration_slip import SlipConfig
 from .generation_slip import SlipGenerationMixin  # noqa: F401
 from .loss_slip import contrastive_loss  # noqa: F401
-from .modeling_slip import SlipPreTrainedModel, SlipSensorModel
+from .modeling_slip import SlipPreTrainedModel, SlipSensorModel, masked_token_mean
 from .sensor_encoder_slip import SlipAttentionPooler  # noqa: F401
 from .text_slip import SlipTextEncoder  # noqa: F401
 
@@ -83,7 +83,6 @@ class SlipForSensorClassification(SlipPreTrainedModel):
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
-        **kwargs,
     ) -> SlipSensorClassifierOutput | tuple:
         r"""
         Args:
@@ -105,10 +104,7 @@ class SlipForSensorClassification(SlipPreTrainedModel):
             return_dict=True,
             require_observed=labels is not None,
         )
-        states = outputs.last_hidden_state  # [B, V * P, D]
-        valid = outputs.patch_mask.flatten(1).unsqueeze(-1).to(states.dtype)  # [B, V * P, 1]
-        pooled = (states * valid).sum(1) / valid.sum(1).clamp_min(1.0)  # [B, D]
-        logits = self.classifier(pooled)
+        logits = self.classifier(masked_token_mean(outputs.last_hidden_state, outputs.patch_mask))
         logits = logits.masked_fill(~outputs.sample_mask[:, None], float("nan"))
 
         loss = None

@@ -47,6 +47,13 @@ class SlipSensorModelOutput(ModelOutput):
     attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
+def masked_token_mean(last_hidden_state: torch.Tensor, patch_mask: torch.Tensor) -> torch.Tensor:
+    """The mean of a sample's token states over its observed patches: `[B, V * P, D]` and `[B, V, P]` → `[B, D]` (the
+    linear probe's and the classifier's feature; 0 for a sample without an observed patch)."""
+    valid = patch_mask.flatten(1).unsqueeze(-1).to(last_hidden_state.dtype)  # [B, V * P, 1]
+    return (last_hidden_state * valid).sum(1) / valid.sum(1).clamp_min(1.0)
+
+
 @dataclass
 class SlipOutput(ModelOutput):
     """

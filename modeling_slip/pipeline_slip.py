@@ -439,6 +439,7 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
     """
 
     _missing_result = "NaN scores with the labels in the given order"
+    _window_keys = (*SlipPipeline._window_keys, "top_k")
 
     def __call__(
         self, inputs: Any, candidate_labels: list[str] | None = None, **kwargs: Any
@@ -507,10 +508,7 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
         if multi_label is not None:
             postprocess_params["multi_label"] = bool(multi_label)
         if top_k is not None:
-            if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-                raise ValueError(f"top_k must be an integer >= 1, got {top_k!r}")
-            # windows keep every label: the recording's scores are their mean
-            postprocess_params["recording_top_k" if chunk_length_s is not None else "top_k"] = top_k
+            _top_k_params(top_k, chunk_length_s, preprocess_params, postprocess_params)
         return preprocess_params, forward_params, postprocess_params
 
     def _run_model(
@@ -536,7 +534,6 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
         candidate_labels: list[str],
         multi_label: bool = False,
         top_k: int | None = None,
-        recording_top_k: int | None = None,  # `_aggregate`'s: the windows of a recording keep every label
     ) -> dict[str, Any]:
         observed_fraction = model_outputs["observed_fraction"][0].item()
         if multi_label:
@@ -552,12 +549,9 @@ class ZeroShotSensorClassificationPipeline(SlipPipeline):
         )
 
     def _aggregate(
-        self, chunks: list[dict[str, Any]], candidate_labels: list[str], recording_top_k: int | None = None, **params
+        self, chunks: list[dict[str, Any]], candidate_labels: list[str], top_k: int | None = None, **params
     ) -> dict[str, Any]:
-        # The windows' scores, averaged over the windows that hold data.
-        observed = [dict(zip(chunk["labels"], chunk["scores"])) for chunk in chunks if chunk["observed_fraction"]]
-        mean = torch.tensor([[scores[label] for label in candidate_labels] for scores in observed]).mean(0)
-        return {**_ranked(candidate_labels, mean if observed else None, recording_top_k), "chunks": chunks}
+        return {**_mean_ranked(chunks, candidate_labels, top_k), "chunks": chunks}
 
 
 class SensorFeatureExtractionPipeline(SlipPipeline):
@@ -696,8 +690,6 @@ class SensorClassificationPipeline(SlipPipeline):
     """
 
     _missing_result = "NaN scores with the labels in the model's order"
-    # A windowed call ranks every label per window, so that the recording's mean covers them all; `top_k` cuts the
-    # mean only.
     _window_keys = (*SlipPipeline._window_keys, "top_k")
 
     def __call__(self, inputs: Any, **kwargs: Any) -> dict[str, list] | list[dict[str, list]]:
@@ -739,9 +731,7 @@ class SensorClassificationPipeline(SlipPipeline):
         preprocess_params = self._sensor_params(sampling_rate, patch_size, chunk_length_s, stride_length_s)
         postprocess_params = {}
         if top_k is not None:
-            if not isinstance(top_k, int) or top_k < 1:
-                raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
-            (preprocess_params if chunk_length_s is not None else postprocess_params)["top_k"] = top_k
+            _top_k_params(top_k, chunk_length_s, preprocess_params, postprocess_params)
         return preprocess_params, {}, postprocess_params
 
     @property
@@ -756,18 +746,11 @@ class SensorClassificationPipeline(SlipPipeline):
         logits = model_outputs["logits"][0].float()
         multi_label = self.model.config.problem_type == "multi_label_classification"
         scores = logits.sigmoid() if multi_label else logits.softmax(-1)
-        ranked = _ranked(self._labels, scores if observed_fraction else None)
-        return self._with_names(
-            {**{key: values[:top_k] for key, values in ranked.items()}, "observed_fraction": observed_fraction},
-            model_outputs,
-        )
+        ranked = _ranked(self._labels, scores if observed_fraction else None, top_k)
+        return self._with_names({**ranked, "observed_fraction": observed_fraction}, model_outputs)
 
     def _aggregate(self, chunks: list[dict[str, Any]], top_k: int | None = None, **params: Any) -> dict[str, Any]:
-        labels = self._labels
-        observed = [dict(zip(chunk["labels"], chunk["scores"])) for chunk in chunks if chunk["observed_fraction"]]
-        mean = torch.tensor([[scores[label] for label in labels] for scores in observed]).mean(0)
-        ranked = _ranked(labels, mean if observed else None)
-        return {**{key: values[:top_k] for key, values in ranked.items()}, "chunks": chunks}
+        return {**_mean_ranked(chunks, self._labels, top_k), "chunks": chunks}
 
 
 def _ranked(candidate_labels: list[str], scores: torch.Tensor | None, top_k: int | None = None) -> dict[str, list]:
@@ -778,6 +761,21 @@ def _ranked(candidate_labels: list[str], scores: torch.Tensor | None, top_k: int
         return {"labels": list(candidate_labels)[:top_k], "scores": [float("nan")] * len(candidate_labels[:top_k])}
     order = torch.argsort(scores, descending=True, stable=True)[:top_k]
     return {"labels": [candidate_labels[index] for index in order.tolist()], "scores": scores[order].tolist()}
+
+
+def _mean_ranked(chunks: list[dict[str, Any]], labels: list[str], top_k: int | None) -> dict[str, list]:
+    """`_ranked` of the windows' scores averaged over the windows that hold data (each window ranks every label)."""
+    observed = [dict(zip(chunk["labels"], chunk["scores"])) for chunk in chunks if chunk["observed_fraction"]]
+    mean = torch.tensor([[scores[label] for label in labels] for scores in observed]).mean(0)
+    return _ranked(labels, mean if observed else None, top_k)
+
+
+def _top_k_params(top_k: Any, chunk_length_s: float | None, preprocess_params: dict, postprocess_params: dict) -> None:
+    """Checks `top_k` and routes it: to a recording's aggregate when windowing (the windows rank every label, so that
+    the recording's mean covers them all), else to each result."""
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k must be an integer >= 1, got {top_k!r}")
+    (preprocess_params if chunk_length_s is not None else postprocess_params)["top_k"] = top_k
 
 
 def _is_one_input(inputs: Any) -> bool:

@@ -30,3 +30,15 @@ def tiny_tokenizer():
     from slip_sensor.processors.tokenizer_training import train_caption_tokenizer
 
     return train_caption_tokenizer(CAPTIONS, vocab_size=2048)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A random slip-tiny captioning model saved with its processor; tests read it and write elsewhere."""
+    from slip_sensor.hub_export import preset_model
+
+    model, processor = preset_model("slip-tiny", seed=0)
+    directory = tmp_path_factory.mktemp("slip-tiny")
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    return directory

@@ -152,10 +152,10 @@ class SlipEncoder:
         return np.concatenate(batches)
 
     def _masked_token_mean(self, inputs: dict) -> torch.Tensor:
+        from slip_sensor.modeling_slip.modeling_slip import masked_token_mean
+
         output = self.model.sensor_model(**inputs)
-        states = output.last_hidden_state  # [B, V*P, D]
-        valid = output.patch_mask.flatten(1).unsqueeze(-1).to(states.dtype)  # [B, V*P, 1], 1 = real token
-        return (states * valid).sum(dim=1) / valid.sum(dim=1).clamp_min(1.0)
+        return masked_token_mean(output.last_hidden_state, output.patch_mask)
 
     def token_features(self, sensors: Sequence[np.ndarray], sampling_rate: float) -> np.ndarray:
         return self._over_sensor_batches(sensors, sampling_rate, self._masked_token_mean)

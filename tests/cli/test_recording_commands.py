@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from slip_sensor.cli import main
-from slip_sensor.hub_export import preset_model
 from tests.reliability.test_cli_errors import one_line_error
 
 RATE, SECONDS, CHUNK_S = 20, 12, 4  # three 4-s windows (the commands' windows tile by default)
@@ -20,12 +19,8 @@ CHANNELS = ["heart_rate", "accel_x", "accel_y"]
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    model, processor = preset_model("slip-tiny", seed=0)
-    folder = tmp_path_factory.mktemp("slip-tiny")
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return str(folder)
+def model_dir(tiny_model_dir):
+    return str(tiny_model_dir)
 
 
 def signals() -> np.ndarray:

@@ -12,7 +12,6 @@ from slip_sensor.cli import main
 from slip_sensor.data.aeon_datasets import load_labelled_dataset
 from slip_sensor.data.user_dataset import load_user_dataset
 from slip_sensor.errors import UserError
-from slip_sensor.hub_export import preset_model
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +34,6 @@ def parquet_file(basicmotions, tmp_path_factory):
     path = tmp_path_factory.mktemp("user") / "motions.parquet"
     pq.write_table(pa.table({"sensor": list(sensor), "activity": list(activity), "split": list(split)}), path)
     return path
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
-    model, processor = preset_model("slip-tiny", seed=0)
-    directory = tmp_path_factory.mktemp("slip-tiny")
-    model.save_pretrained(directory)
-    processor.save_pretrained(directory)
-    return directory
 
 
 def test_the_loader_gives_back_the_same_data(parquet_file, basicmotions):

@@ -1,4 +1,4 @@
-"""A tiny SLIP model (random weights): in memory, behind the three pipelines, and saved for commands."""
+"""A tiny SLIP model (random weights) in memory and behind the three pipelines (saved: `tiny_model_dir`, tests/conftest.py)."""
 
 import pytest
 from transformers import pipeline
@@ -21,10 +21,3 @@ def pipelines(model_and_processor) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory):
-    model, processor = preset_model("slip-tiny", seed=0)
-    directory = tmp_path_factory.mktemp("slip-tiny")
-    model.save_pretrained(directory)
-    processor.save_pretrained(directory)
-    return directory

@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file
 
 from slip_sensor.data.questions import build_qa_dataset
-from slip_sensor.hub_export import preset_model
+from slip_sensor.processors import SlipProcessor
 from slip_sensor.training.api import sft
 from slip_sensor.training.collator import SensorAugmentation, SlipInstructionCollator
 from slip_sensor.training.epoch_dataset import EpochSeededDataset
@@ -24,12 +24,8 @@ def corpus(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def base_model(tmp_path_factory):
-    model, processor = preset_model("slip-tiny", seed=0)
-    path = tmp_path_factory.mktemp("base")
-    model.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path, processor
+def base_model(tiny_model_dir):
+    return tiny_model_dir, SlipProcessor.from_pretrained(tiny_model_dir)
 
 
 def test_instruction_collator_masks_everything_but_the_answer(corpus, base_model):

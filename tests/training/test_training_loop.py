@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from slip_sensor.data.questions import build_qa_dataset
-from slip_sensor.hub_export import preset_model
 from slip_sensor.modeling_slip.modeling_slip import SlipForConditionalGeneration
 from slip_sensor.training.api import load_rows, sft
 from slip_sensor.training.arguments import TRAINING_DEFAULTS, ModelArguments, TrainingArguments, resolve_arguments
@@ -26,15 +25,6 @@ def qa_rows(tmp_path_factory):
     path = tmp_path_factory.mktemp("corpus") / "corpus"
     build_corpus(path, n=40, seed=0, sources=["synthetic"])
     return build_qa_dataset(load_corpus(path, split="train"), seed=0).select(range(16))
-
-
-@pytest.fixture(scope="module")
-def base_model(tmp_path_factory):
-    model, processor = preset_model("slip-tiny", seed=0)
-    path = tmp_path_factory.mktemp("base")
-    model.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path
 
 
 def test_evaluation_entries_get_their_own_curves(tmp_path):
@@ -64,23 +54,23 @@ def test_report_to_defaults_to_none_and_is_honoured():
             TensorBoardCallback()
 
 
-def test_lora_adapters_are_saved_on_their_own_and_load_on_the_base(qa_rows, base_model, tmp_path):
+def test_lora_adapters_are_saved_on_their_own_and_load_on_the_base(qa_rows, tiny_model_dir, tmp_path):
     from peft import PeftModel
 
     files = tmp_path / "rows.parquet"
     qa_rows.to_parquet(str(files))
     out = tmp_path / "adapters"
-    run = sft(str(base_model), dataset=str(files), output_dir=str(out), use_lora=True, merge_lora=False, max_steps=3,
+    run = sft(str(tiny_model_dir), dataset=str(files), output_dir=str(out), use_lora=True, merge_lora=False, max_steps=3,
               learning_rate=5e-3, lora_dropout=0.0, **TRAINING)
     assert (out / "adapter_config.json").is_file() and (out / "adapter_model.safetensors").is_file()
     assert not (out / "model.safetensors").exists()
     assert (out / "tokenizer_config.json").is_file()  # the processor beside the adapters
 
-    loaded = PeftModel.from_pretrained(SlipForConditionalGeneration.from_pretrained(base_model), out).eval()
+    loaded = PeftModel.from_pretrained(SlipForConditionalGeneration.from_pretrained(tiny_model_dir), out).eval()
     batch = SlipInstructionCollator(run.processor)([dict(row) for row in qa_rows.select(range(4))])
     batch.pop("return_loss")
     trained = run.trainer.model.eval()
-    base = SlipForConditionalGeneration.from_pretrained(base_model).eval()
+    base = SlipForConditionalGeneration.from_pretrained(tiny_model_dir).eval()
     with torch.no_grad():
         expected, got, untouched = (model(**batch, return_loss=False).caption_loss for model in (trained, loaded, base))
     torch.testing.assert_close(got, expected)
