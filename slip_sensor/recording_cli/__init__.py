@@ -5,6 +5,8 @@ pipeline with `chunk_length_s`/`stride_length_s` (the pipeline cuts the windows 
 writes one result per window with its time span. This module holds what the three share: the options, loading the
 model into a pipeline, the run over the files, and where outputs may go; `caption`, `classify` and `embed` (one
 module each, as the `slip` router needs) say what their pipeline is called with and what they write.
+The demo Space (`slip_sensor.space_app`) runs an uploaded file through the same loading, windowed run and
+picture.
 
 Outputs never replace what the commands did not write: `caption` and `classify` write into an `--out` folder that is
 new, empty or an earlier output of the same command (a marker file, `slip_sensor.output_folders`); `embed` writes a
@@ -93,8 +95,8 @@ def output_folder(out: str | Path, command: str) -> Path:
     return folder
 
 
-def load_pipeline(task: str, args: argparse.Namespace):
-    """The `task` pipeline on `--model` (default: the shipped slip-tiny) and `--device`."""
+def load_pipeline(task: str, model: str | Path | None = None, device: str | None = None):
+    """The `task` pipeline on the `model` folder or Hub id (default: the shipped slip-tiny) and `device`."""
     from transformers import AutoModel, AutoModelForCausalLM, AutoProcessor, pipeline
 
     from slip_sensor import register_auto_classes
@@ -102,10 +104,20 @@ def load_pipeline(task: str, args: argparse.Namespace):
     from slip_sensor.shipped_models import pretrained
 
     register_auto_classes()
-    model_path = args.model or str(pretrained())
-    model = load_pretrained(AutoModelForCausalLM if task == "sensor-captioning" else AutoModel, model_path)
+    model_path = str(model or pretrained())
+    loaded = load_pretrained(AutoModelForCausalLM if task == "sensor-captioning" else AutoModel, model_path)
     processor = load_pretrained(AutoProcessor, model_path, what="processor")
-    return pipeline(task, model=model.eval(), processor=processor, device=args.device)
+    return pipeline(task, model=loaded.eval(), processor=processor, device=device)
+
+
+def run_windowed(pipe, path: Path, recording: Any, windowing: dict[str, Any], **call_kwargs: Any) -> dict:
+    """`pipe`'s result on `recording`, read from `path`, cut into windows by `windowing` (`chunk_length_s`,
+    `stride_length_s`, `batch_size`, `sampling_rate`; None values are left to the pipeline). The pipeline's refusal
+    of this input (no rate, too short, ...) is a `UserError` naming `path`."""
+    try:
+        return pipe(recording, **{k: v for k, v in windowing.items() if v is not None}, **call_kwargs)
+    except ValueError as error:
+        raise UserError(f"{path}: {error}") from None
 
 
 def windowed_results(task: str, args: argparse.Namespace, **call_kwargs: Any) -> Iterator[tuple[Path, Any, dict]]:
@@ -116,16 +128,12 @@ def windowed_results(task: str, args: argparse.Namespace, **call_kwargs: Any) ->
     from slip_sensor.recordings import check_readable, read_recording
 
     paths = [check_readable(path) for path in args.files]
-    pipe = load_pipeline(task, args)
+    pipe = load_pipeline(task, args.model, args.device)
     windowing = {"chunk_length_s": args.chunk_length_s, "stride_length_s": args.stride_length_s,
                  "batch_size": args.batch_size, "sampling_rate": args.sampling_rate}
     for path in tqdm(paths, desc="recordings", unit="file", disable=not args.progress):
         recording = read_recording(path, columns=args.columns, sampling_rate=args.sampling_rate)
-        try:
-            result = pipe(recording, **{k: v for k, v in windowing.items() if v is not None}, **call_kwargs)
-        except ValueError as error:  # the pipeline's refusal of this input (no rate, too short, ...)
-            raise UserError(f"{path}: {error}") from None
-        yield path, recording, result
+        yield path, recording, run_windowed(pipe, path, recording, windowing, **call_kwargs)
 
 
 def drawn_signal(recording: Any, sampling_rate: float | None) -> dict[str, Any]:
@@ -140,6 +148,27 @@ def drawn_signal(recording: Any, sampling_rate: float | None) -> dict[str, Any]:
     names = sample.get("channel_names") or [f"channel {index}" for index in range(len(sensors))]
     return {**sample, "sensors": sensors, "channel_names": names,
             "sampling_rate": sample.get("sampling_rate") or sampling_rate}
+
+
+def plot_windows(
+    recording: Any, result: dict, sampling_rate: float | None, domain: str, label: Callable[[dict], str], name: str,
+    path: str | Path,
+) -> str:
+    """Draws `recording` with each window's `label` under its span (`plot_captions`) to the PNG `path`, titled
+    `name` and what is known of the recording (length, rate, channels, `domain`, start time); returns what is known."""
+    import numpy as np
+
+    from slip_sensor.caption_plot import plot_captions
+    from slip_sensor.data.semantics import known_facts_prompt
+
+    signal = drawn_signal(recording, sampling_rate)
+    sensors, rate, channel_names = signal["sensors"], signal["sampling_rate"], signal["channel_names"]
+    known = known_facts_prompt(sensors.shape[1], rate, len(sensors), channel_names, domain)
+    windows = [(*chunk["timestamp"], label(chunk)) for chunk in result["chunks"]]
+    start = signal.get("start_time")
+    started = f", from {np.datetime_as_string(start, unit='s')}" if start is not None else ""
+    plot_captions(sensors, rate, channel_names, windows, f"{name}{started}: {known}", path)
+    return known
 
 
 def json_ready(value: Any) -> Any:
@@ -176,29 +205,18 @@ def run_windows(
 ) -> int:
     """`slip caption` and `slip classify`: per FILE, `NAME.json`, `NAME.csv` (one row per window, `columns`) and
     `NAME.png` (the signal, each window's `label` under its span) in the `--out` folder."""
-    import numpy as np
-
-    from slip_sensor.caption_plot import plot_captions
-    from slip_sensor.data.semantics import known_facts_prompt
-
     names = output_names([Path(path) for path in args.files])
     folder = output_folder(args.out, command)
     header = {"command": command, "model": args.model or "slip-tiny (shipped)", "chunk_length_s": args.chunk_length_s,
               "stride_length_s": args.stride_length_s}
     for path, recording, result in windowed_results(task, args, **call_kwargs):
         name = names[path]
-        signal = drawn_signal(recording, args.sampling_rate)
-        sensors, sampling_rate, channel_names = signal["sensors"], signal["sampling_rate"], signal["channel_names"]
-        known = known_facts_prompt(sensors.shape[1], sampling_rate, len(sensors), channel_names, args.domain)
+        known = plot_windows(recording, result, args.sampling_rate, args.domain, label, path.name,
+                             folder / f"{name}.png")
         write_windows(folder, name, {"file": str(path), **header, "known_facts": known}, result, columns)
-        windows = [(*chunk["timestamp"], label(chunk)) for chunk in result["chunks"]]
-        start = signal.get("start_time")
-        started = f", from {np.datetime_as_string(start, unit='s')}" if start is not None else ""
-        plot_captions(sensors, sampling_rate, channel_names, windows, f"{path.name}{started}: {known}",
-                      folder / f"{name}.png")
     print(f"{len(names)} recording(s): {', '.join(f'{name}.json/.csv/.png' for name in names.values())} in {folder}")
     return 0
 
 
-__all__ = ["add_arguments", "comma_list", "load_pipeline", "output_folder", "output_names", "positive_float", "run_windows",
-           "windowed_results", "write_windows"]
+__all__ = ["add_arguments", "comma_list", "load_pipeline", "output_folder", "output_names", "plot_windows",
+           "positive_float", "run_windowed", "run_windows", "windowed_results", "write_windows"]
