@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "embed": "slip_sensor.recording_cli.embed",
     "evaluate": "slip_sensor.evaluation.cli",
     "export": "slip_sensor.hub_export",
+    "export-onnx": "slip_sensor.onnx.export",
     "push": "slip_sensor.hub_push",
 }
 DEBUG_HELP = "show the traceback of user errors too"
