@@ -53,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser, out_default: str, out_help: s
     parser.add_argument("files", nargs="+", metavar="FILE",
                         help="recordings: .csv/.tsv/.txt, .parquet, .npy, .npz, or WFDB .hea (with the wfdb package)")
     parser.add_argument("--out", default=out_default, help=f"{out_help} (default: {out_default})")
+    add_window_options(parser)
+    parser.add_argument("--domain", default="", help="what the recordings are (e.g. physiological), stated with "
+                                                     "their length, rate and channels in the results")
+
+
+def add_window_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a windowed run of a model over recordings (also `slip index`'s): model, rate, channels,
+    windows, batch size, device, progress bar."""
     parser.add_argument("--model", default=None, help="model folder or Hub id (default: the shipped slip-tiny)")
     parser.add_argument("--sampling-rate", type=positive_float, default=None,
                         help="Hz, for files that state none (no timestamps, no rate in the file)")
@@ -66,8 +74,6 @@ def add_arguments(parser: argparse.ArgumentParser, out_default: str, out_help: s
                              "so that every span is described once)")
     parser.add_argument("--batch-size", type=positive_int, default=8, help="windows per model call (default: 8)")
     parser.add_argument("--device", default=None, help="torch device, e.g. cpu, cuda, cuda:1, mps (default: cpu)")
-    parser.add_argument("--domain", default="", help="what the recordings are (e.g. physiological), stated with "
-                                                     "their length, rate and channels in the results")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
 
 
@@ -218,5 +224,5 @@ def run_windows(
     return 0
 
 
-__all__ = ["add_arguments", "comma_list", "load_pipeline", "output_folder", "output_names", "plot_windows",
-           "positive_float", "run_windowed", "run_windows", "windowed_results", "write_windows"]
+__all__ = ["add_arguments", "add_window_options", "comma_list", "load_pipeline", "output_folder", "output_names",
+           "plot_windows", "positive_float", "run_windowed", "run_windows", "windowed_results", "write_windows"]
