@@ -30,6 +30,8 @@ extras = {
         "matplotlib>=3.7",
     ],
     "test": ["pytest>=8.0", "hypothesis>=6.100"],
+    # the demo Space (slip_sensor.space_app) and its browser test (Playwright drives the system's Chromium)
+    "space": ["gradio>=6.0,<7", "matplotlib>=3.7", "pandas>=2.0", "playwright>=1.40"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
 
