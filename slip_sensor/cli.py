@@ -24,7 +24,9 @@ SUBCOMMANDS = {
     "evaluate": "slip_sensor.evaluation.cli",
     "export": "slip_sensor.hub_export",
     "export-onnx": "slip_sensor.onnx.export",
+    "index": "slip_sensor.search.index_cli",
     "push": "slip_sensor.hub_push",
+    "search": "slip_sensor.search.search_cli",
 }
 DEBUG_HELP = "show the traceback of user errors too"
 
