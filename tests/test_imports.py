@@ -37,6 +37,7 @@ def test_importing_the_package_and_its_namespaces_loads_neither_torch_nor_transf
             "slip_sensor.evaluation",
             "slip_sensor.evaluation.cli",
             "slip_sensor.hub_cards",
+            "slip_sensor.search",
         )
     )
     assert not {"torch", "transformers"} & loaded_modules(code)
