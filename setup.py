@@ -32,6 +32,8 @@ extras = {
     "test": ["pytest>=8.0", "hypothesis>=6.100"],
     # the demo Space (slip_sensor.space_app) and its browser test (Playwright drives the system's Chromium)
     "space": ["gradio>=6.0,<7", "matplotlib>=3.7", "pandas>=2.0", "playwright>=1.40"],
+    # slip index / slip search (slip_sensor.search): FAISS vectors in a datasets dataset, accelerate to split the work
+    "search": ["faiss-cpu>=1.8", "datasets>=3.0", "accelerate>=1.0", "pandas>=2.0", "matplotlib>=3.7", "tqdm>=4.60"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
 
