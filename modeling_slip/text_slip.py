@@ -164,10 +164,8 @@ class SlipTextDecoder(nn.Module):
         self.norm = Gemma3RMSNorm(text_config.hidden_size, eps=text_config.rms_norm_eps)
 
     def _context_key_value(
-        self, index: int, cross_attention: SlipCrossAttentionBlock, sensor_tokens: torch.Tensor, cache: Cache | None
+        self, index: int, cross_attention: SlipCrossAttentionBlock, sensor_tokens: torch.Tensor, cache: Cache
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        if cache is None:
-            return cross_attention.context_key_value(sensor_tokens)
         if isinstance(cache, SlipStaticCache):
             stored = cache.cross_attention_key_value(index)
             if stored is None:
@@ -192,6 +190,10 @@ class SlipTextDecoder(nn.Module):
         """hidden_states `[B, T, H]` from the text encoder, sensor_tokens `[B, 1 + N, C]` → normed `[B, T, H]`."""
         for index, (layer, cross_attention) in enumerate(zip(self.layers, self.cross_attention_layers)):
             hidden_states = call_gemma_layer(layer, hidden_states, *layer_inputs.for_layer(layer), cache)
-            key_value = self._context_key_value(index, cross_attention, sensor_tokens, cache)
-            hidden_states = hidden_states + cross_attention(hidden_states, context_key_value=key_value)[0]
+            if cache is None:  # only `forward` gathers the parameters of a block sharded by FSDP2: no method call
+                attended = cross_attention(hidden_states, context=sensor_tokens)[0]
+            else:
+                key_value = self._context_key_value(index, cross_attention, sensor_tokens, cache)
+                attended = cross_attention(hidden_states, context_key_value=key_value)[0]
+            hidden_states = hidden_states + attended
         return self.norm(hidden_states)

@@ -46,18 +46,22 @@ def stack(features: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     return {name: torch.stack([f[name] for f in features]) for name in features[0]}
 
 
+def tiny_config(contrastive_weight: float = 1.0):
+    """The model trained by the step: small, without dropout, so that every split computes the same function."""
+    return SlipModelTester().get_config(
+        sensor_config=dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, base_patch_size=8,
+                           hidden_dropout=0.0, attention_dropout=0.0),
+        contrastive_loss_weight=contrastive_weight,
+    )
+
+
 def main(out_dir: str, accumulation: int, contrastive_weight: float) -> None:
     from slip_sensor import SlipForConditionalGeneration
     from slip_sensor.training.arguments import TrainingArguments
     from slip_sensor.training.trainer import SlipTrainer
 
-    config = SlipModelTester().get_config(
-        sensor_config=dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, base_patch_size=8,
-                           hidden_dropout=0.0, attention_dropout=0.0),
-        contrastive_loss_weight=contrastive_weight,
-    )
     torch.manual_seed(0)
-    model = SlipForConditionalGeneration(config)
+    model = SlipForConditionalGeneration(tiny_config(contrastive_weight))
     with tempfile.TemporaryDirectory() as scratch:
         args = TrainingArguments(
             output_dir=scratch, use_cpu=True, report_to="none", save_strategy="no", seed=0,

@@ -94,3 +94,18 @@ def test_inference_under_a_process_group_stays_local(tmp_path):
         for name in ("logits_per_text", "contrastive_loss", "caption_loss"):
             torch.testing.assert_close(saved[name], getattr(alone, name), msg=name)
         torch.testing.assert_close(saved["contrastive_logits"], alone.logits_per_text, msg="contrastive_logits")
+
+
+def test_fsdp2_sharded_step_equals_one_process_with_the_global_batch(tmp_path, one_process_batch_8):
+    """Every `_no_split_modules` layer and the root sharded with torch's `fully_shard` over 2 CPU processes (gloo):
+    the step reaches the one-process weights, so the model runs sharded (no parameter is used outside a `forward`)
+    and the global-batch loss holds under FSDP as under DDP."""
+    out = tmp_path / "fsdp"
+    out.mkdir()
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port())]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    script = ROOT / "tests" / "training" / "fsdp_step.py"
+    result = subprocess.run([*torchrun, str(script), str(out)], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    sharded = load_file(out / "step.safetensors")
+    _assert_same(sharded, one_process_batch_8, "weight.")
