@@ -5,7 +5,7 @@ The folder holds:
 - `sensor_encoder.onnx`: `sensor_values`, `sensor_mask` (bool), `sensor_time` `[B, V, P, ps_max]` and `patch_size`
   `[B]` (the processor's outputs) → `sensor_embeds` `[B, E]` (L2-normalised), `sensor_tokens` `[B, 1 + N, C]` (the
   pooled tokens, CLS first) and `token_features` `[B, D]` (the linear probe's masked token mean); batch, channel,
-  patch and patch-width axes are dynamic;
+  patch and patch-width axes are dynamic; a recording with no observed value gets NaN embeddings and tokens;
 - `text_encoder.onnx`: `input_ids`, `attention_mask` int64 `[B, T]` → `text_embeds` `[B, E]`;
 - with `--int8`, `sensor_encoder.int8.onnx` and `text_encoder.int8.onnx`: ONNX Runtime's dynamic quantisation
   (int8 weights of every MatMul/Gemm with a constant weight, activations quantised per call);
@@ -56,11 +56,15 @@ class SlipSensorEncoderForExport(nn.Module):
     def forward(
         self, sensor_values: torch.Tensor, sensor_mask: torch.Tensor, sensor_time: torch.Tensor, patch_size: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Processor outputs → `sensor_embeds` `[B, E]`, `sensor_tokens` `[B, 1 + N, C]`, `token_features` `[B, D]`."""
+        """Processor outputs → `sensor_embeds` `[B, E]`, `sensor_tokens` `[B, 1 + N, C]`, `token_features` `[B, D]`.
+
+        A recording with no observed value gets NaN embeddings and pooled tokens (its pooler attends to nothing, so
+        they are undefined and differ between kernels) and token features 0, as in `SlipModel`."""
         outputs = self.model.sensor_model(sensor_values, sensor_mask, sensor_time, patch_size)
+        unobserved = ~outputs.sample_mask[:, None, None]
         return (
             self.model.sensor_embedding(outputs.pooler_output, outputs.sample_mask),
-            outputs.pooler_output,
+            outputs.pooler_output.masked_fill(unobserved, float("nan")),
             masked_token_mean(outputs.last_hidden_state, outputs.patch_mask),
         )
 

@@ -173,9 +173,9 @@ class SlipOnnxEncoder:
         self, sensors, sampling_rate: float | Sequence[float | None] | None, patch_size=None
     ) -> dict[str, np.ndarray]:
         """Every output of the sensor tower for `sensors` (arguments as `sensor_features`), in input order:
-        `sensor_embeds` `[B, E]` (L2-normalised; NaN rows for recordings with no observed value), `sensor_tokens`
-        `[B, 1 + N, C]` (the pooled tokens, CLS first: the caption decoder's context) and `token_features` `[B, D]`
-        (the mean of the encoder's token states over observed patches: the linear probe's features)."""
+        `sensor_embeds` `[B, E]` (L2-normalised), `sensor_tokens` `[B, 1 + N, C]` (the pooled tokens, CLS first:
+        the caption decoder's context), both NaN for a recording with no observed value, and `token_features`
+        `[B, D]` (the mean of the encoder's token states over observed patches: the linear probe's features)."""
         samples = _split_batch(sensors)
         rates = _per_sample(sampling_rate, len(samples), "sampling_rate")
         sizes = _per_sample(patch_size, len(samples), "patch_size")
