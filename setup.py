@@ -30,6 +30,7 @@ extras = {
         "matplotlib>=3.7",
     ],
     "test": ["pytest>=8.0", "hypothesis>=6.100"],
+    "onnx": ["onnx>=1.17", "onnxruntime>=1.20", "onnxscript>=0.2"],
     # the demo Space (slip_sensor.space_app) and its browser test (Playwright drives the system's Chromium)
     "space": ["gradio>=6.0,<7", "matplotlib>=3.7", "pandas>=2.0", "playwright>=1.40"],
     # slip index / slip search (slip_sensor.search): FAISS vectors in a datasets dataset, accelerate to split the work
