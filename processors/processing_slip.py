@@ -4,6 +4,8 @@ Hub-shipped file: it is copied flat next to `feature_extraction_slip.py` and loa
 imports nothing but numpy and transformers (and that sibling file).
 """
 
+import os
+
 import numpy as np
 from transformers import AutoTokenizer, BatchFeature, ProcessorMixin
 from transformers.utils import TensorType
@@ -53,6 +55,21 @@ class SlipProcessor(ProcessorMixin):
             raise ValueError(f"max_text_length must be an integer >= 2, got {max_text_length!r}")
         self.max_text_length = max_text_length
         self.caption_eos = bool(caption_eos)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        try:
+            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        # transformers says only that the name is no folder and not on the Hub (a ValueError for a path-like name)
+        except (OSError, ValueError) as error:
+            if os.path.isdir(pretrained_model_name_or_path):
+                raise
+            raise OSError(
+                f"{str(pretrained_model_name_or_path)!r} is no local folder and could not be loaded from the Hub "
+                f"({error}). A SLIP processor is saved with its model: give the path of a folder written by "
+                "training, `slip export` or `slip convert-reference --tokenizer`, or build one with "
+                "`SlipProcessor(SlipFeatureExtractor(), tokenizer)`."
+            ) from error
 
     @classmethod
     def _get_arguments_from_pretrained(cls, pretrained_model_name_or_path, processor_dict=None, **kwargs):
