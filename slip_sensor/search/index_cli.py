@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if PartialState().is_main_process:
         report, run_ = index.report, index.report["last_run"]
+        processes = f" on {run_['processes']} processes" if run_["processes"] > 1 else ""
         print(f"{report['recordings']} recording(s), {report['windows']} windows indexed "
               f"({report['windows_without_data']} without data left out; {report['index_type']} FAISS index) in "
               f"{args.out}\nthis run embedded {run_['embedded_recordings']} new or changed recording(s) "
-              f"({run_['embedded_windows']} windows); {run_['unchanged_recordings']} unchanged, "
+              f"({run_['embedded_windows']} windows){processes}; {run_['unchanged_recordings']} unchanged, "
               f"{run_['removed_recordings']} removed")
     return 0

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from slip_sensor.errors import UserError
+from slip_sensor.output_folders import refuse_foreign, written_by
 
 from .shards import SHARDS_DIR, read_shards, remove_stale_temporaries, shard_name, shard_rows, write_shard
 from .sources import Recording, open_source
@@ -152,9 +154,11 @@ class SlipIndex:
             index_type: `flat`, `ivf` or `hnsw` (`vector_index`).
             source_options: `sensor_column`, `id_column`, `rate_column` (datasets), `columns` (recording files).
         """
+        import torch
         from accelerate import PartialState
 
-        state = PartialState()
+        # Processes on CPUs talk through gloo: accelerate's state sets that up only when told it runs on CPUs.
+        state = PartialState(cpu=device == "cpu" or (device is None and not torch.cuda.is_available()))
         out = Path(out)
         archive = open_source(source, sampling_rate=sampling_rate, exclude=out, **source_options)
         recordings = archive.recordings()
@@ -162,6 +166,8 @@ class SlipIndex:
                     "chunk_length_s": float(chunk_length_s), "stride_length_s": float(stride_length_s),
                     "source": archive.describe()}
         check_windowing(chunk_length_s, stride_length_s)
+        # every refusal comes before the first barrier, in every process, so that none is left waiting
+        refuse_foreign(out, written_by(out) == COMMAND, COMMAND)
         recorded = _read_info(out) if (out / INFO_FILE).exists() else None
         if recorded is not None:
             check_same_settings(out, recorded, settings)
@@ -171,7 +177,9 @@ class SlipIndex:
 
             output_folder(out, COMMAND)
             if recorded is None:
-                (out / INFO_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+                staged = out / f".{INFO_FILE}.tmp-{os.getpid()}"
+                staged.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+                os.replace(staged, out / INFO_FILE)
             shards.mkdir(exist_ok=True)
             remove_stale_temporaries(shards)
         state.wait_for_everyone()
@@ -184,7 +192,7 @@ class SlipIndex:
                 index._embed(archive, mine, shards, batch_size, progress and state.is_local_main_process)
         state.wait_for_everyone()
         if state.is_main_process:
-            merge(out, recordings, todo, index_type)
+            merge(out, recordings, todo, index_type, state.num_processes)
         state.wait_for_everyone()
         loaded = cls.load(out, model=model, device=device)
         loaded._pipelines = index._pipelines
@@ -392,10 +400,11 @@ def _read_info(path: Path) -> dict[str, Any]:
     return info
 
 
-def merge(out: Path, recordings: list[Recording], embedded: list[Recording], index_type: str) -> dict[str, Any]:
+def merge(out: Path, recordings: list[Recording], embedded: list[Recording], index_type: str, processes: int,
+          ) -> dict[str, Any]:
     """Merges the shards of `recordings` into `out/windows` (staged, then swapped in) with a FAISS index of the
     windows with data, deletes every other shard (recordings that changed or left the source) and returns the report
-    written to `windows.json`."""
+    written to `windows.json` (`embedded`: the recordings this run embedded, on `processes` processes)."""
     import datasets
     import faiss
     import pyarrow as pa
@@ -421,14 +430,17 @@ def merge(out: Path, recordings: list[Recording], embedded: list[Recording], ind
             "embedded_windows": int(np.isin(recording_ids, [recording.id for recording in embedded]).sum()),
             "unchanged_recordings": len(recordings) - len(embedded),
             "removed_recordings": len(recording_part(previous["shards"]) - recording_part(names)),
+            "processes": processes,
         },
     }
     bars_were_on = not datasets.are_progress_bars_disabled()
     datasets.disable_progress_bars()  # the command prints its own summary
     with staged_folder(out / WINDOWS_DIR) as staged:
-        datasets.Dataset(table.filter(pa.array(observed))).save_to_disk(str(staged))
-        if bars_were_on:
-            datasets.enable_progress_bars()
+        try:
+            datasets.Dataset(table.filter(pa.array(observed))).save_to_disk(str(staged))
+        finally:
+            if bars_were_on:
+                datasets.enable_progress_bars()
         faiss.write_index(build_faiss_index(vectors[observed], index_type), str(staged / FAISS_FILE))
         (staged / WINDOWS_INFO).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for shard in shards.glob("*.parquet"):

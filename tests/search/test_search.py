@@ -173,13 +173,14 @@ def test_a_grown_or_changed_archive_embeds_only_what_is_new(tmp_path):
 
     write_recording(archive, "walking", seed=7)
     run = SlipIndex.build(archive, out, **build).report["last_run"]
-    assert run == {"embedded_recordings": 1, "embedded_windows": 6, "unchanged_recordings": 3, "removed_recordings": 0}
+    assert run == {"embedded_recordings": 1, "embedded_windows": 6, "unchanged_recordings": 3, "removed_recordings": 0,
+                   "processes": 1}
 
     write_recording(archive, "climbing", seconds=40.0, seed=9)  # changed: its 6 old windows give way to 4 new ones
     (archive / "resting.csv").unlink()
     index = SlipIndex.build(archive, out, **build)
     assert index.report["last_run"] == {"embedded_recordings": 1, "embedded_windows": 4, "unchanged_recordings": 2,
-                                        "removed_recordings": 1}
+                                        "removed_recordings": 1, "processes": 1}
     keys, _ = windows_of(out)
     assert len(keys) == len(set(keys)) == len(index) == 6 + 6 + 4
     assert sorted({key[0] for key in keys}) == ["climbing.csv", "cycling.csv", "walking.csv"]
@@ -218,12 +219,14 @@ def test_a_killed_run_resumes_without_embedding_a_window_twice(tmp_path):
 
 def test_two_accelerate_processes_index_what_one_process_does(built, archive, tmp_path):
     out = tmp_path / "index"
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu", "--num_machines",
-               "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
-               "-m", "slip_sensor.cli", "index", str(archive), "--out", str(out), *WINDOW]
+    # --multi_gpu is accelerate's torchrun launcher, which also starts CPU processes (--cpu starts only one)
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
+               str(free_port()), "-m", "slip_sensor.cli", "index", str(archive), "--out", str(out), *WINDOW]
     result = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("29 windows indexed") == 1  # the main process reports once
+    assert "(30 windows) on 2 processes" in result.stdout
     (keys, vectors), (expected_keys, expected) = windows_of(out), windows_of(built[0])
     assert keys == expected_keys
     np.testing.assert_allclose(vectors, expected, atol=1e-6)
