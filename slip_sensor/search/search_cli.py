@@ -30,9 +30,13 @@ def hit_table(hits: list) -> str:
     """The hits as aligned text columns: rank, score, recording, time span, timestamps (and caption)."""
     from slip_sensor.modeling_slip.windowing_slip import format_time
 
+    def clock_time(iso: str) -> str:  # without a fraction of zeros: 2024-05-01T08:00:40.000000000 → …08:00:40
+        whole, _, fraction = iso.partition(".")
+        return f"{whole}.{fraction.rstrip('0')}" if fraction.rstrip("0") else whole
+
     rows = [("rank", "score", "recording", "span", "timestamps")]
     for hit in hits:
-        stamps = f"{hit.start_time} – {hit.end_time}" if hit.start_time else ""
+        stamps = f"{clock_time(hit.start_time)} – {clock_time(hit.end_time)}" if hit.start_time else ""
         rows.append((str(hit.rank), f"{hit.score:.3f}", hit.recording_id,
                      f"{format_time(hit.start_s)}–{format_time(hit.end_s)}", stamps))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
