@@ -2,8 +2,9 @@
 
 Example: `slip evaluate --model runs/slip-base --tasks basicmotions --out results/slip-base.json --seeds 5`.
 `--tasks synthetic-attributes` adds the six held-out synthetic attribute tasks (`evaluation.synthetic_tasks`);
-`--tasks retrieval --corpus DIR` scores caption↔sensor retrieval on the corpus's validation split
-(`evaluation.retrieval`); `--tasks captions` (a captioning checkpoint) captions held-out synthetic series and scores
+`--tasks retrieval` scores caption↔sensor retrieval on a held-out synthetic archive whose captions are true
+(`evaluation.archive`), or with `--corpus DIR` on the corpus's validation split, beside a random-weight model and a
+statistical-feature map (`evaluation.retrieval`); `--tasks captions` (a captioning checkpoint) captions held-out synthetic series and scores
 the captions' facts and their similarity to references (`evaluation.captioning`).
 
 Your own data: `slip evaluate --dataset data.parquet --sensor-column sensor --label-column activity --sampling-rate 50`
@@ -49,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_comma_list,
         default=None,
         help="comma-separated dataset names; synthetic-attributes (or synthetic-trend, synthetic-periodicity, "
-        "synthetic-noise, synthetic-spikes, synthetic-level-shift, synthetic-lead); retrieval (needs --corpus); "
+        "synthetic-noise, synthetic-spikes, synthetic-level-shift, synthetic-lead); retrieval (the held-out "
+        "synthetic archive, or --corpus); "
         "captions (needs a captioning checkpoint); default: basicmotions, or none with --dataset",
     )
     user = parser.add_argument_group("your own labelled dataset (a task named after it)")
@@ -75,7 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="linear probe: default (epoch chosen on a validation split of train) or reference (the SLIP authors': "
         "best TEST accuracy over 50 epochs, optimistic; labelled so in every output)",
     )
-    parser.add_argument("--corpus", default=None, help="corpus directory or Hub id for the retrieval task")
+    parser.add_argument(
+        "--corpus", default=None,
+        help="corpus directory or Hub id for the retrieval task (default: the held-out synthetic archive)",
+    )
     parser.add_argument(
         "--corpus-split", dest="retrieval_split", default="validation", help="held-out corpus split for retrieval"
     )
@@ -86,7 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="caption text paired with each sensor sample for retrieval",
     )
     parser.add_argument(
-        "--retrieval-max-rows", type=positive_int, default=None, help="use only the first N corpus rows"
+        "--retrieval-max-rows", type=positive_int, default=None,
+        help="use only the first N corpus rows (archive windows)",
     )
     parser.add_argument(
         "--caption-samples",
@@ -111,8 +117,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.tasks is None:
         args.tasks = [] if args.dataset else ["basicmotions"]
-    if "retrieval" in args.tasks and not args.corpus:
-        raise UserError("--tasks retrieval needs --corpus PATH (a corpus folder or a Hub dataset id)")
     if args.dataset and not (args.sensor_column and args.label_column):
         raise UserError("--dataset needs --sensor-column COL and --label-column COL")
     # imported here so that `slip evaluate --help` does not load torch and the model code

@@ -43,8 +43,9 @@ Accuracies and F1 are fractions in [0, 1]; std is the sample std over seeds (ddo
 
 `chance` is 1 / num_classes, the expected accuracy of a uniformly random guess. Task names: bundled datasets
 (`slip_sensor.data.load_labelled_dataset`), the synthetic attribute tasks (`synthetic-trend`, ..., or
-`synthetic-attributes` for all six; see `evaluation.synthetic_tasks`), and `retrieval` (needs `corpus`:
-caption↔sensor retrieval on its held-out split; see `evaluation.retrieval`), and `captions` (needs a captioning
+`synthetic-attributes` for all six; see `evaluation.synthetic_tasks`), and `retrieval` (caption↔sensor
+retrieval on the held-out synthetic archive of `evaluation.archive`, or on a `corpus`'s held-out split, beside
+baselines; see `evaluation.retrieval`), and `captions` (needs a captioning
 checkpoint, `SlipForConditionalGeneration`: greedy captions of held-out synthetic series, scored for faithfulness
 and against reference captions; see `evaluation.captioning`).
 
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 RETRIEVAL_TASK = "retrieval"
+STATISTICAL_MAP_TRAINING_PAIRS = 512  # training pairs the statistical-feature retrieval baseline is fitted on
 CAPTIONS_TASK = "captions"
 STATISTICAL_FEATURES_ID = "statistical_features-v1"  # bump when baselines.statistical_features changes
 PROTOCOL_TEXT = {
@@ -430,6 +432,41 @@ def write_results(results: dict, out: str | os.PathLike) -> None:
     out.with_suffix(".md").write_text(results_table(results))
 
 
+def evaluate_retrieval_task(
+    encoder: SlipEncoder,
+    random_weights: SlipEncoder,
+    corpus: Any | None,
+    split: str,
+    text_fn: str | Callable[[Mapping[str, Any]], str],
+    max_rows: int | None,
+) -> dict:
+    """Text↔sensor retrieval on `corpus` (its `split`), or without one on the held-out synthetic archive, beside a
+    randomly initialised model and a statistical-feature map fitted on the corpus's `train` split (the archive's own
+    training windows). A corpus given as rows or a `datasets` object has no training split to fit the map on, so it
+    gets only the random baseline."""
+    from slip_sensor.data.corpus import load_corpus
+
+    from .archive import NAME, held_out_archive
+    from .baselines import StatisticalFeatureEncoder
+    from .retrieval import evaluate_retrieval, retrieval_pairs
+
+    archive = corpus is None
+    if archive:
+        corpus, split, train_rows = held_out_archive("test", max_rows), "test", held_out_archive("train")
+    elif isinstance(corpus, (str, os.PathLike)):
+        train_rows = load_corpus(corpus, split="train")
+    else:
+        train_rows = None
+    baselines = {"random_weights": random_weights}
+    if train_rows is not None:
+        train = retrieval_pairs(train_rows, text_fn, max_rows=STATISTICAL_MAP_TRAINING_PAIRS)
+        channels = max(np.atleast_2d(sample).shape[0] for sample in train.sensors)
+        statistical = StatisticalFeatureEncoder(encoder, channels)
+        baselines["statistical_features"] = statistical.fit(train.sensors, train.rates, train.texts)
+    result = evaluate_retrieval(encoder, corpus, split, text_fn, max_rows=max_rows, baselines=baselines)
+    return {**result, "corpus": NAME} if archive else result
+
+
 def evaluate_model(
     model_or_dir: "str | os.PathLike | SlipModel",
     processor: "SlipProcessor | None" = None,
@@ -453,7 +490,7 @@ def evaluate_model(
     returns the results JSON; with `out` it also writes the JSON, the markdown table and the plots.
 
     The task `retrieval` embeds the `retrieval_split` of `corpus` (a corpus directory, Hub id, `datasets.Dataset` or
-    list of rows) and scores caption↔sensor retrieval (`evaluation.retrieval.evaluate_retrieval`, with
+    list of rows; without one the held-out synthetic archive) and scores caption↔sensor retrieval (`evaluation.retrieval.evaluate_retrieval`, with
     `retrieval_text` choosing the caption text and `retrieval_max_rows` capping the rows) into
     `results["retrieval"]`.
 
@@ -468,8 +505,6 @@ def evaluate_model(
     retrieval = RETRIEVAL_TASK in tasks
     captions = CAPTIONS_TASK in tasks
     tasks = [task for task in tasks if task not in (RETRIEVAL_TASK, CAPTIONS_TASK)]
-    if retrieval and corpus is None:
-        raise EvaluationInputError("the retrieval task needs a corpus (corpus=PATH, `slip evaluate --corpus PATH`)")
     if retrieval and isinstance(corpus, (str, os.PathLike)):
         check_local_or_hub_id(corpus, "corpus")
     captioner = None
@@ -517,10 +552,8 @@ def evaluate_model(
     }
     results.update(evaluate_tasks(encoder, baseline, datasets, seeds, out, cache_dir, probe_config, progress))
     if retrieval:
-        from .retrieval import evaluate_retrieval
-
-        results["retrieval"] = evaluate_retrieval(
-            encoder, corpus, retrieval_split, retrieval_text, max_rows=retrieval_max_rows
+        results["retrieval"] = evaluate_retrieval_task(
+            encoder, baseline, corpus, retrieval_split, retrieval_text, retrieval_max_rows
         )
     if captions:
         from .captioning import evaluate_captions

@@ -34,7 +34,9 @@ def results_table(results: dict) -> str:
         "| random encoder LP acc |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    if results.get("protocol", {}).get("name") == "reference":
+    if not results["tasks"]:  # only retrieval or captions ran
+        lines = []
+    elif results.get("protocol", {}).get("name") == "reference":
         lines[0:0] = [reference_protocol_note(results["protocol"]["linear_probe"]["epochs"]), ""]
     for name, task in results["tasks"].items():
         lp, zs = task["linear_probe"], task["zero_shot"]
@@ -70,16 +72,19 @@ def results_table(results: dict) -> str:
             "| direction | " + " | ".join(f"R@{k}" for k in ks) + " | mean rank |",
             "|---|" + "---|" * (len(ks) + 1),
         ]
+        scorers = {"": retrieval, **{f" ({name.replace('_', ' ')})": result
+                                      for name, result in retrieval.get("baselines", {}).items()}}
         for direction in ("text_to_sensor", "sensor_to_text"):
-            metrics = retrieval[direction]
-            cells = [_pct(metrics[f"recall_at_{k}"]) for k in ks] + [f"{metrics['mean_rank']:.1f}"]
-            lines.append(f"| {direction.replace('_', ' ')} | " + " | ".join(cells) + " |")
+            for scorer, result in scorers.items():
+                metrics = result[direction]
+                cells = [_pct(metrics[f"recall_at_{k}"]) for k in ks] + [f"{metrics['mean_rank']:.1f}"]
+                lines.append(f"| {direction.replace('_', ' ')}{scorer} | " + " | ".join(cells) + " |")
         chance = retrieval["chance_recall_at_k"]
         mean_rank = (retrieval["num_pairs"] + 1) / 2  # of a random ranking
         lines.append("| chance | " + " | ".join(_pct(chance[str(k)]) for k in ks) + f" | {mean_rank:.1f} |")
     if results.get("captions"):
         lines += captions_table(results["captions"])
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).lstrip("\n") + "\n"
 
 
 def _maybe_pct(value: float | None) -> str:

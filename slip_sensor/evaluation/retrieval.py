@@ -7,24 +7,27 @@ N sensor samples for each caption, `sensor_to_text` all N captions for each sens
 
 `retrieval_from_embeddings` is the same for torch tensors or arrays (what a training loop has at an evaluation
 step), with `chance_recall_at_k` added; `flat_metrics` turns the nested result into scalars for a logger.
-`evaluate_retrieval(encoder, corpus)` embeds the held-out split of a corpus (`load_corpus(path, split="validation")`)
-with any `SensorTextEncoder` (e.g. the harness's `SlipEncoder`) and is what `slip evaluate --tasks retrieval
---corpus PATH` runs; its result is `results["retrieval"]`:
+`evaluate_retrieval(encoder, corpus)` embeds a held-out split of a corpus (`load_corpus(path, split="validation")`)
+or a list of rows, such as the held-out synthetic archive of `evaluation.archive`, with any `SensorTextEncoder` (e.g.
+the harness's `SlipEncoder`), and scores baseline encoders on the same pairs; `slip evaluate --tasks retrieval` runs
+it on that archive (or on `--corpus PATH`) beside a randomly initialised model and a statistical-feature map
+(`baselines.StatisticalFeatureEncoder`). Its result is `results["retrieval"]`:
 
     {"corpus": str, "split": str, "text": str, "num_pairs": int, "num_skipped": int, "ks": [1, 5, 10],
-     "text_to_sensor": M, "sensor_to_text": M, "chance_recall_at_k": {"1": 1/N, "5": 5/N, "10": 10/N}}
+     "text_to_sensor": M, "sensor_to_text": M, "chance_recall_at_k": {"1": 1/N, "5": 5/N, "10": 10/N},
+     "baselines": {name: {"text_to_sensor": M, "sensor_to_text": M}}}
     M = {"recall_at_1", "recall_at_5", "recall_at_10", "mean_rank", "median_rank"}
 
-Rows of a corpus store `sensor` as `[time, channels]` (transposed here to the model's `[channels, time]`) with a
-per-row `sampling_rate` (null: unknown); rows are embedded in groups of equal rate. The caption side is chosen by
-`text_fn`: by default the row's semantic and structural captions joined (`caption` when both are empty); rows whose
-text is empty are skipped and counted.
+Rows store `sensor` as `[channels, time]` with a per-row `sampling_rate` (null: unknown); rows are embedded in groups
+of equal rate. The caption side is chosen by `text_fn`: by default the row's semantic and structural captions joined
+(`caption` when both are empty); rows whose text is empty are skipped and counted.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -151,6 +154,54 @@ def _rows(corpus: Any, split: str) -> tuple[str, Iterable[Mapping[str, Any]]]:
     return getattr(getattr(corpus, "info", None), "dataset_name", None) or type(corpus).__name__, corpus
 
 
+@dataclass
+class RetrievalPairs:
+    """Sensor samples and their texts, paired by position, read from rows in the corpus schema."""
+
+    sensors: list[np.ndarray]
+    rates: list[float | None]
+    texts: list[str]
+    num_skipped: int = 0
+
+
+def retrieval_pairs(
+    rows: Iterable[Mapping[str, Any]],
+    text_fn: str | Callable[[Mapping[str, Any]], str] = "semantic+structural",
+    max_rows: int | None = None,
+) -> RetrievalPairs:
+    """The (sensor, text) pairs of `rows`: the first `max_rows` rows with a non-empty text; rows without one are
+    counted in `num_skipped`."""
+    from slip_sensor.data.corpus_schema import row_sensor
+
+    _, text_of = _text_function(text_fn)
+    pairs = RetrievalPairs([], [], [])
+    for row in rows:
+        if max_rows is not None and len(pairs.texts) >= max_rows:
+            break
+        text = text_of(row)
+        if not text:
+            pairs.num_skipped += 1
+            continue
+        pairs.sensors.append(row_sensor(row))
+        pairs.rates.append(_rate(row.get("sampling_rate")))
+        pairs.texts.append(text)
+    return pairs
+
+
+def sensor_embeddings(encoder: "SensorTextEncoder", sensors: Sequence[np.ndarray], rates: Sequence[float | None]):
+    """`[N, E]` embeddings of samples of mixed sampling rates (a `SensorTextEncoder` takes one rate per call)."""
+    groups: dict[float | None, list[int]] = {}
+    for index, rate in enumerate(rates):
+        groups.setdefault(rate, []).append(index)
+    embeds: np.ndarray | None = None
+    for rate, indices in groups.items():
+        group = np.asarray(encoder.sensor_embeddings([sensors[i] for i in indices], rate))
+        if embeds is None:
+            embeds = np.empty((len(sensors), group.shape[1]), dtype=np.float32)
+        embeds[indices] = group
+    return embeds
+
+
 def evaluate_retrieval(
     encoder: "SensorTextEncoder",
     corpus: Any,
@@ -158,44 +209,39 @@ def evaluate_retrieval(
     text_fn: str | Callable[[Mapping[str, Any]], str] = "semantic+structural",
     max_rows: int | None = None,
     ks: Sequence[int] = DEFAULT_KS,
+    baselines: Mapping[str, "SensorTextEncoder"] | None = None,
 ) -> dict:
     """Retrieval between the sensor samples and captions of a held-out corpus split (see the module docstring).
 
     `corpus` is a corpus directory or Hub id (its `split` is loaded with `load_corpus`), a `datasets.Dataset`, or a
-    sequence of row dicts in the corpus schema; `max_rows` keeps the first rows only (chance is k / rows used)."""
-    from slip_sensor.data.corpus_schema import row_sensor
-
+    sequence of row dicts in the corpus schema; `max_rows` keeps the first rows only (chance is k / rows used).
+    Each of `baselines` (name → encoder) is scored on the same pairs, into `result["baselines"][name]`
+    (`{"text_to_sensor": M, "sensor_to_text": M}`)."""
     name, rows = _rows(corpus, split)
-    text_name, text_of = _text_function(text_fn)
-    sensors, rates, texts, skipped = [], [], [], 0
-    for row in rows:
-        if max_rows is not None and len(texts) >= max_rows:
-            break
-        text = text_of(row)
-        if not text:
-            skipped += 1
-            continue
-        sensors.append(row_sensor(row))
-        rates.append(_rate(row.get("sampling_rate")))
-        texts.append(text)
-    if not texts:
+    text_name, _ = _text_function(text_fn)
+    pairs = retrieval_pairs(rows, text_fn, max_rows)
+    if not pairs.texts:
         raise ValueError(f"{name} ({split}) has no row with a {text_name!r} text to retrieve")
-    groups: dict[float | None, list[int]] = {}
-    for index, rate in enumerate(rates):
-        groups.setdefault(rate, []).append(index)
-    sensor_embeds: np.ndarray | None = None
-    for rate, indices in groups.items():  # SensorTextEncoder takes one sampling rate per call
-        embeds = np.asarray(encoder.sensor_embeddings([sensors[i] for i in indices], rate))
-        if sensor_embeds is None:
-            sensor_embeds = np.empty((len(sensors), embeds.shape[1]), dtype=np.float32)
-        sensor_embeds[indices] = embeds
-    metrics = retrieval_from_embeddings(sensor_embeds, encoder.text_embeddings(texts), ks)
-    return {
+
+    def scored(scorer: "SensorTextEncoder") -> dict:
+        return retrieval_from_embeddings(
+            sensor_embeddings(scorer, pairs.sensors, pairs.rates), scorer.text_embeddings(pairs.texts), ks
+        )
+
+    metrics = scored(encoder)
+    result = {
         "corpus": name,
         "split": split,
         "text": text_name,
         "num_pairs": metrics.pop("num_pairs"),
-        "num_skipped": skipped,
+        "num_skipped": pairs.num_skipped,
         "ks": list(ks),
         **metrics,
     }
+    if baselines:
+        result["baselines"] = {
+            baseline: {direction: values for direction, values in scored(scorer).items()
+                       if direction in ("text_to_sensor", "sensor_to_text")}
+            for baseline, scorer in baselines.items()
+        }
+    return result

@@ -168,8 +168,11 @@ def test_cli_writes_synthetic_and_retrieval_results(tiny_model_dir, corpus, tmp_
 
     out = tmp_path / "results.json"
     common = ["evaluate", "--model", str(tiny_model_dir), "--out", str(out), "--seeds", "1", "--no-progress"]
-    assert main([*common, "--tasks", "retrieval"]) == 2 and "--corpus" in capsys.readouterr().err
-    assert not out.exists()
+    assert main([*common, "--tasks", "retrieval", "--retrieval-max-rows", "24"]) == 0  # the held-out archive
+    archive = json.loads(out.read_text())["retrieval"]
+    assert (archive["corpus"], archive["split"], archive["num_pairs"]) == ("synthetic held-out archive", "test", 24)
+    assert set(archive["baselines"]) == {"random_weights", "statistical_features"}
+    assert "| text to sensor (statistical features) |" in out.with_suffix(".md").read_text()
 
     code = main([*common, "--tasks", "synthetic-lead,retrieval", "--corpus", str(corpus), "--batch-size", "64"])
     assert code == 0
@@ -182,6 +185,7 @@ def test_cli_writes_synthetic_and_retrieval_results(tiny_model_dir, corpus, tmp_
     assert summary["ratio_to_chance"] == pytest.approx(task["zero_shot"]["accuracy"] / 0.5)
     retrieval = results["retrieval"]
     assert retrieval["num_pairs"] == 12 and retrieval["corpus"] == str(corpus)
+    assert set(retrieval["baselines"]) == {"random_weights", "statistical_features"}  # the map fitted on train
     for direction in ("text_to_sensor", "sensor_to_text"):
         assert set(retrieval[direction]) == {"recall_at_1", "recall_at_5", "recall_at_10", "mean_rank", "median_rank"}
         assert 1 <= retrieval[direction]["mean_rank"] <= 12
@@ -202,3 +206,36 @@ def test_cli_text_choices_are_the_text_functions():
     assert list(action.choices) == list(TEXT_FUNCTIONS)
     args = parser.parse_args(["--model", "m", "--tasks", "synthetic-attributes,retrieval", "--corpus", "c"])
     assert args.tasks == ["synthetic-attributes", "retrieval"] and args.corpus == "c"
+
+
+def test_held_out_archive_is_deterministic_and_its_splits_are_disjoint():
+    from slip_sensor.evaluation.archive import held_out_archive
+
+    test, again, train = held_out_archive("test", 6), held_out_archive("test", 6), held_out_archive("train", 6)
+    assert [row["id"] for row in test] == [row["id"] for row in again]
+    for row, same in zip(test, again):
+        np.testing.assert_array_equal(row["sensor"], same["sensor"])
+    assert not {row["id"] for row in test} & {row["id"] for row in train}
+    assert all(semantic_structural_text(row) for row in test + train)
+    with pytest.raises(ValueError, match="unknown archive split"):
+        held_out_archive("validation")
+
+
+def test_statistical_feature_map_retrieves_held_out_windows_above_chance():
+    """Fitted on the archive's training windows onto the shipped model's text space, the map finds held-out windows
+    from their captions far more often than chance: a baseline worth beating, not a strawman."""
+    from slip_sensor.evaluation.archive import held_out_archive
+    from slip_sensor.evaluation.baselines import StatisticalFeatureEncoder
+    from slip_sensor.evaluation.harness import SlipEncoder
+    from slip_sensor.evaluation.retrieval import retrieval_pairs
+    from slip_sensor.shipped_models import pretrained
+
+    text_encoder = SlipEncoder(slip_sensor.SlipModel.from_pretrained(pretrained()),
+                               slip_sensor.SlipProcessor.from_pretrained(pretrained()), batch_size=64)
+    train = retrieval_pairs(held_out_archive("train", 384))
+    statistical = StatisticalFeatureEncoder(text_encoder, num_channels=6).fit(train.sensors, train.rates, train.texts)
+    result = evaluate_retrieval(statistical, held_out_archive("test", 128))
+    chance = result["chance_recall_at_k"]["10"]
+    assert result["text_to_sensor"]["recall_at_10"] > 2.5 * chance
+    with pytest.raises(RuntimeError, match="fit the statistical-feature map"):
+        StatisticalFeatureEncoder(text_encoder, num_channels=6).sensor_embeddings(train.sensors[:1], train.rates[0])
