@@ -92,7 +92,8 @@ class FileSource(Source):
         recordings = []
         for file in self._files():
             stat = file.stat()
-            recordings.append(Recording(file.relative_to(root).as_posix(), str(file), f"{stat.st_size}-{stat.st_mtime_ns}"))
+            fingerprint = f"{stat.st_size}-{stat.st_mtime_ns}"
+            recordings.append(Recording(file.relative_to(root).as_posix(), str(file), fingerprint))
         return recordings
 
     def read(self, locator: str) -> Any:
@@ -185,7 +186,6 @@ def open_source(
     path = Path(source)
     options = {"source": str(path.resolve()) if path.exists() else str(source), "sensor_column": sensor_column,
                "id_column": id_column, "rate_column": rate_column, "sampling_rate": sampling_rate}
-    dataset_options = {key: value for key, value in options.items() if key != "source"}
     if path.is_dir() and (is_complete_corpus(path) or is_authors_layout(path)):
         loaded = load_corpus(path)
         return DatasetSource(str(path), dict(loaded), sensor_column or DEFAULT_SENSOR_COLUMN, id_column or "id",

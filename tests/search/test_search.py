@@ -152,13 +152,16 @@ def test_more_like_a_window_finds_the_other_windows_of_its_recording(built, arch
     assert (best.recording_id, best.start_s, best.score) == ("cycling.csv", 20.0, pytest.approx(1.0, abs=1e-5))
 
 
-def test_another_index_type_is_merged_from_the_same_shards(built, archive, tmp_path):
+@pytest.mark.parametrize("index_type", ["ivf", "hnsw"])
+def test_another_index_type_is_merged_from_the_same_shards(built, archive, tmp_path, index_type):
     import shutil
 
     copy = tmp_path / "index"
     shutil.copytree(built[0], copy)
-    index = SlipIndex.build(archive, copy, chunk_length_s=10.0, progress=False, index_type="hnsw")
-    assert index.report["index_type"] == "hnsw" and index.report["last_run"]["embedded_recordings"] == 0
+    index = SlipIndex.build(archive, copy, chunk_length_s=10.0, progress=False, index_type=index_type)
+    assert index.report["index_type"] == index_type and index.report["last_run"]["embedded_recordings"] == 0
+    assert type(index.windows.get_index("embedding").faiss_index).__name__ == {"ivf": "IndexIVFFlat",
+                                                                               "hnsw": "IndexHNSWFlat"}[index_type]
     flat = SlipIndex.load(built[0])
     query = "a heart rate with regular spikes"
     assert [(h.recording_id, h.start_s) for h in index.search(query, k=5)] == \
@@ -189,8 +192,8 @@ def test_a_grown_or_changed_archive_embeds_only_what_is_new(tmp_path):
 
 
 def test_a_killed_run_resumes_without_embedding_a_window_twice(tmp_path):
-    archive = write_archive(tmp_path / "recordings", names=("cycling", "resting", "climbing", "spiky", "walking"))
-    options = ["--chunk-length-s", "1", "--batch-size", "1", "--no-progress"]  # 60 model calls per recording
+    archive = write_archive(tmp_path / "recordings", names=("cycling", "resting", "climbing", "spiky"))
+    options = ["--chunk-length-s", "2", "--batch-size", "1", "--no-progress"]  # 30 model calls per recording
     full, killed = tmp_path / "full", tmp_path / "killed"
     assert run_cli("index", archive, "--out", full, *options)[0] == 0
 
@@ -204,16 +207,16 @@ def test_a_killed_run_resumes_without_embedding_a_window_twice(tmp_path):
     process.wait()
     process.stderr.close()
     finished = len(list((killed / "shards").glob("*.parquet")))
-    assert 1 <= finished < 5 and not (killed / "windows").exists(), "the run was not killed mid-way"
+    assert 1 <= finished < 4 and not (killed / "windows").exists(), "the run was not killed mid-way"
     with pytest.raises(Exception, match="no merged windows yet"):
         SlipIndex.load(killed)
 
     status, out, _ = run_cli("index", archive, "--out", killed, *options)
     assert status == 0
-    assert f"this run embedded {5 - finished} new or changed recording(s) ({(5 - finished) * 60} windows); " \
+    assert f"this run embedded {4 - finished} new or changed recording(s) ({(4 - finished) * 30} windows); " \
            f"{finished} unchanged" in out
     (keys, vectors), (expected_keys, expected) = windows_of(killed), windows_of(full)
-    assert keys == expected_keys and len(keys) == len(set(keys)) == 5 * 60
+    assert keys == expected_keys and len(keys) == len(set(keys)) == 4 * 30
     np.testing.assert_allclose(vectors, expected, atol=1e-6)
 
 
@@ -247,6 +250,20 @@ def test_a_datasets_dataset_is_indexed_row_by_row(archive, tmp_path):
     assert (best.recording_id, best.source, best.score) == (rows["name"][1], "train[1]", pytest.approx(1.0, abs=1e-5))
     best.caption = None
     assert index.hit_signal(best)["sensors"].shape == (2, 100)
+
+
+def test_a_slip_corpus_is_indexed_with_its_ids_and_rates(tmp_path):
+    from slip_sensor.data import build_corpus, load_corpus
+
+    build_corpus(tmp_path / "corpus", n=6, seed=0, sources=["synthetic"], workers=1)
+    rows = load_corpus(tmp_path / "corpus", split="train")
+    # one window per series, whatever its rate (the corpus holds daily to 100 Hz series)
+    index = SlipIndex.build(tmp_path / "corpus", tmp_path / "index", chunk_length_s=1e9, progress=False)
+    assert len(index) + index.report["windows_without_data"] == index.report["recordings"] == 6
+    row = rows[0]
+    best = index.search(row, k=1)[0]
+    assert (best.recording_id, best.score) == (row["id"], pytest.approx(1.0, abs=1e-5))
+    assert best.channel_names == row["channel_names"]
 
 
 @pytest.mark.parametrize(
