@@ -129,7 +129,8 @@ def export_text_encoder(model: SlipModel, processor: SlipProcessor, path: str | 
 
 def quantize_int8(source: str | Path, target: str | Path) -> Path:
     """ONNX Runtime's dynamic quantisation of `source` into `target`: int8 weights (per tensor) for every MatMul and
-    Gemm whose weight is a constant; activations are quantised per call, so no calibration data is needed."""
+    Gemm whose weight is a constant; activations are quantised per call, so no calibration data is needed. (The
+    pre-processing ONNX Runtime's warning suggests fails on these graphs' symbolic shapes, so it is not run.)"""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(source), str(target), op_types_to_quantize=["MatMul", "Gemm"], weight_type=QuantType.QInt8)
