@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="INDEX", help="index folder: created, or brought up to date")
     add_window_options(parser)
     parser.add_argument("--index-type", choices=INDEX_TYPES, default="flat",
-                        help="flat: exact (default; up to millions of windows); ivf: clustered lists, faster "
-                             "approximate search on large archives; hnsw: a graph, fastest queries, more memory")
+                        help="flat: exact, no tuning (default); ivf: clustered lists, faster approximate search on "
+                             "large archives; hnsw: a graph, fastest queries, more memory")
     dataset = parser.add_argument_group("dataset sources")
     dataset.add_argument("--sensor-column", default=None,
                          help="column of [channels][time] lists (default for datasets and corpora: sensor); giving "

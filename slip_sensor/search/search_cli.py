@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", nargs="?", default=None, help="what to find, in words (or use --like)")
     parser.add_argument("--like", metavar="FILE", default=None,
                         help="search with a window of this recording file instead of a text (\"more like this\")")
-    parser.add_argument("--window", metavar="START_S", type=float, default=0.0,
+    parser.add_argument("--window", metavar="START_S", type=float, default=None,
                         help="with --like: the start of that window in seconds (the index's window nearest to it; "
                              "default: 0); the window itself is left out of the hits")
     parser.add_argument("--top-k", type=positive_int, default=10, help="number of hits (default: 10)")
@@ -55,9 +55,11 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.query is None) == (args.like is None):
         raise UserError("give either a text query or --like FILE (with --window START_S), not both or neither")
+    if args.window is not None and args.like is None:
+        raise UserError("--window START_S picks a window of the --like FILE; give --like too")
     index = SlipIndex.load(args.index, model=args.model, device=args.device)
     if args.like is not None:
-        hits = index.search_like(args.like, args.window, k=args.top_k, captions=args.captions)
+        hits = index.search_like(args.like, args.window or 0.0, k=args.top_k, captions=args.captions)
     else:
         hits = index.search(args.query, k=args.top_k, captions=args.captions)
     if args.plot:

@@ -145,6 +145,8 @@ def test_more_like_a_window_finds_the_other_windows_of_its_recording(built, arch
     hits = json.loads(out)
     assert [hit["recording_id"] for hit in hits] == ["cycling.csv"] * 5
     assert sorted(hit["start_s"] for hit in hits) == [0.0, 10.0, 30.0, 40.0, 50.0]
+    status, _, err = run_cli("search", built[0], "--like", archive / "cycling.csv", "--window", "60")
+    assert status == 2 and "--window 60 is outside" in err
     # the same through the API, with a recording as the query: the window itself now comes first
     index = SlipIndex.load(built[0])
     frame = pd.read_csv(archive / "cycling.csv", parse_dates=["time"]).iloc[200:300]
@@ -308,3 +310,4 @@ def test_sources_and_folders_that_cannot_be_indexed_are_refused(tmp_path):
     assert (tmp_path / "foreign" / "mine.txt").read_text() == "keep me\n"
     assert run_cli("search", tmp_path / "empty", "walking")[2].count("is not a SLIP index") == 1
     assert "not both or neither" in run_cli("search", tmp_path / "empty")[2]
+    assert "give --like too" in run_cli("search", tmp_path / "empty", "walking", "--window", "10")[2]
