@@ -21,7 +21,7 @@ from .labelled import LabelledSensorDataset
 FILE_FORMATS = {".parquet": "parquet", ".csv": "csv"}
 
 
-def _load_table(path_or_hub_id: str | os.PathLike) -> Any:
+def load_table(path_or_hub_id: str | os.PathLike) -> Any:
     """A `datasets.DatasetDict` of the file, folder or Hub dataset (without `datasets`' per-split progress bars,
     which would interleave with the command's own output)."""
     import datasets
@@ -51,14 +51,14 @@ def _load_table(path_or_hub_id: str | os.PathLike) -> Any:
             datasets.enable_progress_bars()
 
 
-def _column(table: Any, column: str, option: str) -> list:
+def table_column(table: Any, column: str, option: str) -> list:
     if column not in table.column_names:
         columns = ", ".join(table.column_names)
         raise UserError(f"the dataset has no column {column!r} ({option}); its columns: {columns}")
     return table[column]
 
 
-def _sensor(value: Any, row: int, column: str) -> np.ndarray:
+def sensor_array(value: Any, row: int, column: str) -> np.ndarray:
     """One cell → float32 `[channels, time]` (None inside the lists becomes NaN, a missing value)."""
     if isinstance(value, str):
         try:
@@ -84,7 +84,7 @@ def _sampling_rate(table: Any, sampling_rate: float | None, rate_column: str | N
     if rate_column is None:
         rate = float(sampling_rate)
     else:
-        rates = {float(rate) for rate in _column(table, rate_column, "--rate-column") if rate is not None}
+        rates = {float(rate) for rate in table_column(table, rate_column, "--rate-column") if rate is not None}
         if len(rates) != 1:
             found = sorted(rates)[:5]
             raise UserError(f"rate column {rate_column!r} must hold one sampling rate for all rows; found {found}")
@@ -168,10 +168,10 @@ def load_user_dataset(
     """
     from datasets import concatenate_datasets
 
-    dataset = _load_table(path_or_hub_id)
+    dataset = load_table(path_or_hub_id)
     table = concatenate_datasets(list(dataset.values()))
-    _column(table, sensor_column, "--sensor-column")
-    labels = _column(table, label_column, "--label-column")
+    table_column(table, sensor_column, "--sensor-column")
+    labels = table_column(table, label_column, "--label-column")
     missing = [row for row, label in enumerate(labels) if label is None or label != label or label == ""]  # NaN != NaN
     if missing:
         raise UserError(
@@ -183,7 +183,7 @@ def load_user_dataset(
     class_names = [str(c) for c in classes]
 
     def samples(split: Any) -> tuple[list[np.ndarray], np.ndarray]:
-        sensors = [_sensor(value, row, sensor_column) for row, value in enumerate(split[sensor_column])]
+        sensors = [sensor_array(value, row, sensor_column) for row, value in enumerate(split[sensor_column])]
         return sensors, np.array([classes.index(label) for label in split[label_column]], dtype=np.int64)
 
     (train_sensors, train_labels), (test_sensors, test_labels) = samples(train), samples(test)

@@ -110,7 +110,7 @@ class DatasetSource(Source):
 
     def __init__(self, name: str, splits: dict[str, Any], sensor_column: str, id_column: str | None,
                  rate_column: str | None, sampling_rate: float | None, options: dict[str, Any]):
-        from slip_sensor.data.user_dataset import _column
+        from slip_sensor.data.user_dataset import table_column
 
         self.name, self.splits, self.options = name, splits, options
         self.sensor_column, self.id_column, self.rate_column = sensor_column, id_column, rate_column
@@ -119,17 +119,17 @@ class DatasetSource(Source):
             for column, option in ((sensor_column, "--sensor-column"), (id_column, "--id-column"),
                                    (rate_column, "--rate-column")):
                 if column is not None:
-                    _column(table, column, option)
+                    table_column(table, column, option)
 
     def _row(self, split: str, row: int) -> dict[str, Any]:
         """A row as a pipeline input dict: `sensors` `[channels, time]`, `sampling_rate`, `channel_names`."""
-        from slip_sensor.data.user_dataset import _sensor
+        from slip_sensor.data.user_dataset import sensor_array
 
         table = self.splits[split]
         values = table[row]
         rate = values.get(self.rate_column) if self.rate_column else values.get("sampling_rate")
         names = values.get("channel_names") or None
-        return {"sensors": _sensor(values[self.sensor_column], row, self.sensor_column),
+        return {"sensors": sensor_array(values[self.sensor_column], row, self.sensor_column),
                 "sampling_rate": float(rate) if rate is not None else self.sampling_rate, "channel_names": names}
 
     def recordings(self) -> list[Recording]:
@@ -198,9 +198,9 @@ def open_source(
         return DatasetSource(str(path), splits, sensor_column or DEFAULT_SENSOR_COLUMN, id_column, rate_column,
                              sampling_rate, options)
     if sensor_column is not None or (not path.exists() and HUB_ID.fullmatch(str(source))):
-        from slip_sensor.data.user_dataset import _load_table
+        from slip_sensor.data.user_dataset import load_table
 
-        return DatasetSource(str(source), dict(_load_table(source)), sensor_column or DEFAULT_SENSOR_COLUMN, id_column,
+        return DatasetSource(str(source), dict(load_table(source)), sensor_column or DEFAULT_SENSOR_COLUMN, id_column,
                              rate_column, sampling_rate, options)
     if not path.exists():
         raise UserError(f"source {str(source)!r} does not exist: give a folder of recordings, a recording file, a "
