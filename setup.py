@@ -1,13 +1,14 @@
 """Packaging for slip-sensor.
 
-The card's top-level folders (modeling_slip/, processors/, training/, hub_cards/) are mapped into the
-`slip_sensor` namespace so that nothing generic such as `processors` or `training` is installed at top level.
+The card's top-level folders (modeling_slip/, processors/, training/, hub_cards/) and the demo Space's folder
+(space/: its app, README and examples, which `slip export --space` copies) are mapped into the `slip_sensor` namespace
+so that nothing generic such as `processors` or `training` is installed at top level.
 """
 
 from setuptools import find_packages, setup
 
 NAMESPACE = "slip_sensor"
-MAPPED_FOLDERS = ("modeling_slip", "processors", "training", "hub_cards")
+MAPPED_FOLDERS = ("modeling_slip", "processors", "training", "hub_cards", "space")
 
 package_dir = {NAMESPACE: NAMESPACE}
 packages = [NAMESPACE] + [f"{NAMESPACE}.{p}" for p in find_packages(NAMESPACE)]
@@ -29,10 +30,12 @@ extras = {
         "scikit-learn>=1.3",
         "matplotlib>=3.7",
     ],
-    "test": ["pytest>=8.0", "hypothesis>=6.100"],
+    # Playwright drives the system's Chromium in the demo Space's browser test
+    "test": ["pytest>=8.0", "hypothesis>=6.100", "playwright>=1.40"],
     "onnx": ["onnx>=1.17", "onnxruntime>=1.20", "onnxscript>=0.2"],
-    # the demo Space (slip_sensor.space_app) and its browser test (Playwright drives the system's Chromium)
-    "space": ["gradio>=6.0,<7", "matplotlib>=3.7", "pandas>=2.0", "playwright>=1.40"],
+    # the demo Space (slip_sensor.space_app); an exported Space's requirements.txt lists these, search's and
+    # install_requires (slip_sensor.space_export)
+    "space": ["gradio>=6.0,<7", "matplotlib>=3.7", "pandas>=2.0"],
     # slip index / slip search (slip_sensor.search): FAISS vectors in a datasets dataset, accelerate to split the work
     "search": ["faiss-cpu>=1.8", "datasets>=3.0", "accelerate>=1.0", "pandas>=2.0", "matplotlib>=3.7", "tqdm>=4.60"],
 }
@@ -52,6 +55,7 @@ setup(
         NAMESPACE: ["models/*/*"],
         f"{NAMESPACE}.hub_cards": ["*.md"],
         f"{NAMESPACE}.training": ["recipes/*.yaml"],
+        f"{NAMESPACE}.space": ["*.md", "examples/*.csv"],
     },
     install_requires=[
         "torch>=2.2,<3",

@@ -9,9 +9,11 @@ offline too.
 randomly initialised (seeded) model of a preset with a caption tokenizer trained on built-in sentences, so the whole
 path runs offline.
 
-`--space` makes `--out` a Hugging Face Space that runs the model: the same folder plus the demo app of the source
-checkout's `space/` folder (`app.py`, `requirements.txt`, `examples/`) and the Space's `README.md` with its metadata;
-the model card moves to `MODEL_CARD.md`. The app finds the model in its own folder (`slip_sensor.space_app`).
+`--space` makes `--out` a Hugging Face Space that runs the model from any installation of the package: the same
+folder plus the demo app (`app.py`, `examples/`, the Space's `README.md` with its metadata; shipped as package data
+of `slip_sensor.space`), the package's own source under `slip_sensor/` (it is not on PyPI) and a `requirements.txt`
+of its third-party requirements; the model card moves to `MODEL_CARD.md` (`space_export`). The app finds the model
+in its own folder (`slip_sensor.space_app`).
 
 Nothing is written before the model is checked (finite weights) and `--out` is known to be replaceable: new, empty,
 or an earlier export (marked by `output_folders.MARKER`; `--overwrite` replaces it). The folder is written next to
@@ -20,8 +22,6 @@ or an earlier export (marked by `output_folders.MARKER`; `--overwrite` replaces 
 
 import argparse
 import json
-import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -37,14 +37,10 @@ from .loading import load_pretrained
 from .modeling_slip.modeling_slip import SlipForConditionalGeneration
 from .output_folders import OutputFolderError, is_empty, mark_folder, refuse_foreign, staged_folder, written_by
 from .processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
+from .space_export import write_space_files
 
 HELP = "Write a complete Hugging Face Hub folder (weights, configs, processor, remote code, model card), or a Space."
 COMMAND = "slip export"  # written into the folder's marker: what `--overwrite` may replace
-
-# The demo Space's app, its requirements and examples: the source checkout's space/ folder, next to the package.
-SPACE_SOURCE = Path(__file__).resolve().parent.parent / "space"
-SPACE_FILES = ("app.py", "requirements.txt")
-SPACE_MODEL_CARD = "MODEL_CARD.md"  # where a Space keeps the model card (its README.md holds the Space's metadata)
 
 # Loaded by both transformers 4.57 and 5.x (5.x maps it to its `TokenizersBackend`).
 PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
@@ -147,9 +143,6 @@ def export_hub_folder(
     refuse_foreign(out, written_by(out) == COMMAND, COMMAND)
     if not (overwrite or is_empty(out)):
         raise OutputFolderError(f"{out} holds an earlier export; pass --overwrite (overwrite=True) to replace it")
-    if space and not (SPACE_SOURCE / "app.py").is_file():
-        raise UserError(f"--space copies the demo app from {SPACE_SOURCE}, which is missing: run `slip export "
-                        "--space` from a source checkout of the package (pip install -e .)")
     problem = non_finite_weights(model.state_dict().items())
     if problem:
         raise UserError(f"Nothing was exported to {out}: the model's {problem}")
@@ -162,19 +155,6 @@ def export_hub_folder(
             write_space_files(staged, card_kwargs.get("license") or license_for(card_kwargs.get("base_model")))
         mark_folder(staged, COMMAND)
     return out
-
-
-def write_space_files(folder: Path, license: str) -> None:
-    """Makes the Hub folder `folder` a Space that runs its model: the demo app, its requirements and examples from
-    `SPACE_SOURCE`, and the Space's README.md (its metadata, with the model's `license`) in place of the model card,
-    which is kept as `SPACE_MODEL_CARD`."""
-    os.replace(folder / "README.md", folder / SPACE_MODEL_CARD)
-    for name in SPACE_FILES:
-        shutil.copyfile(SPACE_SOURCE / name, folder / name)
-    shutil.copytree(SPACE_SOURCE / "examples", folder / "examples")
-    readme = (SPACE_SOURCE / "README.md").read_text(encoding="utf-8")
-    readme = re.sub(r"^license: .*$", f"license: {license}", readme, count=1, flags=re.MULTILINE)
-    (folder / "README.md").write_text(readme, encoding="utf-8")
 
 
 def card_defaults(config: SlipConfig) -> dict[str, Any]:
@@ -237,8 +217,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="the Hub folder to write (new or empty)")
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier `slip export` in --out")
     parser.add_argument("--space", action="store_true",
-                        help="write a Hugging Face Space that runs the model (the demo app, its requirements and "
-                             "examples, the Space's README; the model card as MODEL_CARD.md)")
+                        help="write a Hugging Face Space that runs the model (the demo app, its examples, the Space's "
+                             "README, the package's source and requirements; the model card as MODEL_CARD.md)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation seed of a preset export (default: 0)")
     parser.add_argument("--results", help="evaluation results JSON (slip_sensor.evaluation) to report in the card")
     parser.add_argument("--repo-id", help="Hub repo id, used in the card's title and usage snippets")
@@ -287,5 +267,4 @@ __all__ = [
     "preset_model",
     "saved_model",
     "write_hub_folder",
-    "write_space_files",
 ]

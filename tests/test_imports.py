@@ -24,7 +24,7 @@ def loaded_modules(code: str) -> set[str]:
     return {name.split(".")[0] for name in json.loads(modules)}
 
 
-def test_importing_the_package_and_its_namespaces_loads_neither_torch_nor_transformers():
+def test_importing_the_package_and_its_namespaces_loads_neither_torch_nor_transformers_nor_gradio():
     code = "\n".join(
         f"import {name}"
         for name in (
@@ -38,9 +38,11 @@ def test_importing_the_package_and_its_namespaces_loads_neither_torch_nor_transf
             "slip_sensor.evaluation.cli",
             "slip_sensor.hub_cards",
             "slip_sensor.search",
+            "slip_sensor.space_app",
+            "slip_sensor.space_export",
         )
     )
-    assert not {"torch", "transformers"} & loaded_modules(code)
+    assert not {"torch", "transformers", "gradio"} & loaded_modules(code)
 
 
 def test_slip_help_lists_the_subcommands_without_loading_torch():

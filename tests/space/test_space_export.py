@@ -1,19 +1,51 @@
-"""`slip export --space` writes a Hugging Face Space that runs the exported model: the demo app, its requirements
-and examples, the Space's README metadata and the model's files; its `app.py` builds the app from that folder."""
+"""`slip export --space` writes a Hugging Face Space that runs the exported model anywhere: the demo app, its examples
+and the Space's README metadata (package data of `slip_sensor.space`), the model's files, the package's own source
+and the requirements of its dependencies; its `app.py` builds the app in an interpreter that sees neither the
+repository nor the installed package."""
 
-import runpy
+import ast
+import json
+import os
+import site
+import subprocess
+import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 gradio = pytest.importorskip("gradio", reason="the Space needs gradio (pip install -e '.[space]')")
 
 from slip_sensor.cli import main  # noqa: E402
-from slip_sensor.hub_export import SPACE_MODEL_CARD, SPACE_SOURCE  # noqa: E402
 from slip_sensor.hub_folder import DATA_FILES  # noqa: E402
 from slip_sensor.shipped_models import pretrained  # noqa: E402
 from slip_sensor.space_app import MODEL_ENV, default_model  # noqa: E402
+from slip_sensor.space_export import (  # noqa: E402
+    MAPPED_SUBPACKAGES,
+    SPACE_MODEL_CARD,
+    SPACE_PACKAGE,
+    package_sources,
+    space_requirements,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Run in the Space's folder: builds the app (app.py's `demo`, not launched) and reports where `slip_sensor` came from.
+BUILD_APP = """
+import json, runpy, sys
+import gradio
+demo = runpy.run_path("app.py")["demo"]
+print(json.dumps({
+    "blocks": isinstance(demo, gradio.Blocks),
+    "title": demo.config["components"][0]["props"]["value"],
+    "package_files": [getattr(module, "__file__", None) or "" for name, module in sys.modules.items()
+                      if name.split(".")[0] == "slip_sensor"],
+    "editable_finder": [name for name in sys.modules if name.startswith("__editable__")],
+}))
+"""
 
 
 def front_matter(readme: Path) -> dict:
@@ -29,10 +61,10 @@ def space_folder(tmp_path_factory) -> Path:
 
 
 def test_export_space_writes_the_app_its_metadata_examples_and_the_model(space_folder):
-    for name in ("app.py", "requirements.txt"):
-        assert (space_folder / name).read_text() == (SPACE_SOURCE / name).read_text()
-    examples = sorted(path.name for path in (SPACE_SOURCE / "examples").iterdir())
-    assert sorted(path.name for path in (space_folder / "examples").iterdir()) == examples
+    space = resources.files(SPACE_PACKAGE)  # what any installation of the package holds
+    assert (space_folder / "app.py").read_bytes() == (space / "app.py").read_bytes()
+    examples = sorted(example.name for example in (space / "examples").iterdir())
+    assert examples and sorted(path.name for path in (space_folder / "examples").iterdir()) == examples
     metadata = front_matter(space_folder / "README.md")
     assert metadata["sdk"] == "gradio" and metadata["app_file"] == "app.py"
     assert metadata["sdk_version"] == gradio.__version__  # the version the app is tested with
@@ -42,14 +74,48 @@ def test_export_space_writes_the_app_its_metadata_examples_and_the_model(space_f
     assert not {name for name in model_files if not (space_folder / name).is_file()}
 
 
-def test_the_exported_app_builds_on_the_model_in_its_folder(space_folder, monkeypatch):
-    monkeypatch.delenv(MODEL_ENV, raising=False)
-    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-    assert default_model(space_folder) == str(space_folder)
-    app = runpy.run_path(str(space_folder / "app.py"))  # builds, does not launch (that is under __main__)
-    assert isinstance(app["demo"], gradio.Blocks)
-    assert str(space_folder) in app["demo"].config["components"][0]["props"]["value"]  # "Model: <folder>"
+def test_the_space_requires_the_package_dependencies_not_the_unpublished_package(space_folder):
+    lines = (space_folder / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    requirements = [line for line in lines if line and not line.startswith("#")]
+    assert requirements == space_requirements()
+    names = {canonicalize_name(Requirement(line).name) for line in requirements}
+    assert {"torch", "transformers", "safetensors", "gradio", "faiss-cpu", "pandas"} <= names
+    assert not names & {"slip-sensor", "playwright", "pytest"}  # the package travels as source; no test tools
+
+
+def test_the_space_carries_the_package_source_without_the_shipped_checkpoints(space_folder):
+    vendored = {path.relative_to(space_folder) for path in (space_folder / "slip_sensor").rglob("*") if path.is_file()}
+    assert vendored == set(package_sources())
+    assert all(path.suffix == ".py" and "__pycache__" not in path.parts for path in vendored)
+    for module in ("__init__.py", "space_app.py", "modeling_slip/modeling_slip.py", "processors/__init__.py",
+                   "search/__init__.py", "hub_cards/__init__.py"):
+        assert Path("slip_sensor", module) in vendored
+    assert not {path for path in vendored if path.parts[1] in ("models", "space")}
+
+
+def test_the_mapped_subpackages_are_setup_pys():
+    setup = ast.parse((REPO / "setup.py").read_text(encoding="utf-8"))
+    mapped = next(node.value for node in setup.body
+                  if isinstance(node, ast.Assign) and node.targets[0].id == "MAPPED_FOLDERS")
+    assert set(ast.literal_eval(mapped)) == {*MAPPED_SUBPACKAGES, "space"}  # space/ is the Space itself
+
+
+def test_the_exported_app_builds_from_its_own_folder_alone(space_folder, monkeypatch):
+    """`python -S` skips site-packages' .pth files, so the editable install's import hook never runs; the third-party
+    libraries come from the site-packages folders on PYTHONPATH, after the Space's folder."""
+    env = {key: value for key, value in os.environ.items() if key not in (MODEL_ENV, "PYTHONPATH", "PYTHONHOME")}
+    env.update(PYTHONPATH=os.pathsep.join([str(space_folder), *site.getsitepackages()]), PYTHONNOUSERSITE="1",
+               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
+    result = subprocess.run([sys.executable, "-S", "-c", BUILD_APP], cwd=space_folder, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    built = json.loads(result.stdout.splitlines()[-1])
+    assert built["blocks"] and str(space_folder) in built["title"]  # "Model: <folder>": the Space's own model
+    assert built["package_files"] and not built["editable_finder"]
+    assert all(Path(file).is_relative_to(space_folder / "slip_sensor") for file in built["package_files"])
     assert (space_folder / "cache" / "archive-index").is_dir()
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    assert default_model(space_folder) == str(space_folder)
 
 
 def test_the_app_model_is_slip_model_when_set(tmp_path, monkeypatch):
