@@ -293,6 +293,8 @@ def _per_sample(value, batch_size: int, name: str) -> list:
 
 
 def _check_sampling_rate(rate) -> float | None:
+    if isinstance(rate, np.ndarray) and rate.ndim == 0:
+        rate = rate.item()
     if rate is None:
         return None
     if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.integer, np.floating)):
@@ -303,6 +305,8 @@ def _check_sampling_rate(rate) -> float | None:
 
 
 def _check_patch_size(size) -> int | None:
+    if isinstance(size, np.ndarray) and size.ndim == 0:
+        size = size.item()
     if size is None:
         return None
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:

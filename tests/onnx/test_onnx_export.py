@@ -162,7 +162,7 @@ def test_runner_preprocessing_equals_the_feature_extractor(onnx_folder, torch_mo
     huge = np.full((2, 300), 3e38, dtype=np.float32)  # the float32 mean overflows: float64 fallback
     cases = [
         (recordings, rates, None),
-        (recordings, 20.0, None),
+        (recordings, np.array(20.0), None),  # a 0-d array rate, as the feature extractor accepts
         (recordings, None, [None, 8, 25, None, 128, 4]),
         (np.stack([rng.standard_normal((3, 120)) for _ in range(3)]), 100.0, None),  # [B, C, T] array
         (list(rng.standard_normal(50)), 2.0, None),  # a flat list: one univariate recording
