@@ -165,7 +165,8 @@ def export_onnx(
 ) -> Path:
     """Writes the ONNX folder of `model` and `processor` to `out_dir` (see the module docstring): new or empty, or
     with `overwrite` an earlier `slip export-onnx` output, replaced as a whole; any other folder is refused
-    ([`OutputFolderError`]) before anything is written."""
+    ([`OutputFolderError`]) before anything is written. `model` is put in eval mode and float32 (in place): the
+    graphs are float32, and dropout must not be traced."""
     out = Path(out_dir)
     refuse_foreign(out, written_by(out) == COMMAND, COMMAND)
     if not (overwrite or is_empty(out)):
