@@ -12,10 +12,10 @@ throughput (windows/s, the median over `--throughput-repeats` calls), after one 
 size, the compile time of `torch.compile` (or its error, recorded as is), and `os.getloadavg()` before and after,
 since other processes may share the cores. Everything runs once per thread count of `--threads` (torch's and ONNX
 Runtime's intra-op threads alike): on cores that other processes keep busy, PyTorch's two-thread kernels can wait
-on each other far longer than they compute, and one thread shows what the code itself costs. Then one captioning line per preset (greedy, `--new-tokens` tokens, batch
-1 and 8, static cache, no compilation) and one summary line per preset: the ratios to eager and the goals (ORT int8
-at least 3x eager throughput at batch 64; batch-1 latency under 10 ms). Every line is printed and appended to `--out`
-(default `benchmarks/results/cpu-inference-<date>.jsonl`).
+on each other far longer than they compute, and one thread shows what the code itself costs. Then one captioning
+line per preset (greedy, `--new-tokens` tokens, batch 1 and 8, static cache, no compilation) and one summary line per
+preset: the ratios to eager and the goals (ORT int8 at least 3x eager throughput at batch 64; batch-1 latency under
+10 ms). Every line is printed and appended to `--out` (default `benchmarks/results/cpu-inference-<date>.jsonl`).
 """
 
 import argparse
@@ -181,7 +181,8 @@ def bench_preset(
     best_latency = min(result["batch1_p50_ms"] for result in results.values())
     emit({
         **common, "summary": summary,
-        f"goal_ort_int8_ge_{GOAL_INT8_SPEEDUP:g}x_eager_throughput": summary[f"ort-int8_vs_eager_{throughput}"] >= GOAL_INT8_SPEEDUP,
+        f"goal_ort_int8_ge_{GOAL_INT8_SPEEDUP:g}x_eager_throughput":
+            summary[f"ort-int8_vs_eager_{throughput}"] >= GOAL_INT8_SPEEDUP,
         "best_batch1_p50_ms": best_latency,
         f"goal_batch1_latency_lt_{GOAL_LATENCY_MS:g}ms": best_latency < GOAL_LATENCY_MS,
     })

@@ -29,7 +29,9 @@ from slip_sensor.evaluation.retrieval import evaluate_retrieval
 from slip_sensor.onnx import OnnxSensorTextEncoder, export_onnx
 from slip_sensor.shipped_models import pretrained
 
-TASKS = ["basicmotions", "gunpoint", "italypowerdemand", "japanesevowels", "pickupgesturewiimotez", "synthetic-attributes"]
+TASKS = [
+    "basicmotions", "gunpoint", "italypowerdemand", "japanesevowels", "pickupgesturewiimotez", "synthetic-attributes"
+]
 RECALLS = ("recall_at_1", "recall_at_5", "recall_at_10")
 
 

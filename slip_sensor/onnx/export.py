@@ -32,7 +32,14 @@ from slip_sensor.errors import UserError
 from slip_sensor.loading import load_pretrained
 from slip_sensor.modeling_slip import SlipModel
 from slip_sensor.modeling_slip.modeling_slip import masked_token_mean
-from slip_sensor.output_folders import OutputFolderError, is_empty, mark_folder, refuse_foreign, staged_folder, written_by
+from slip_sensor.output_folders import (
+    OutputFolderError,
+    is_empty,
+    mark_folder,
+    refuse_foreign,
+    staged_folder,
+    written_by,
+)
 from slip_sensor.processors import SlipProcessor
 from slip_sensor.processors.feature_extraction_slip import PATCH_SIZE_BANDS
 
@@ -54,7 +61,11 @@ class SlipSensorEncoderForExport(nn.Module):
         self.model = model
 
     def forward(
-        self, sensor_values: torch.Tensor, sensor_mask: torch.Tensor, sensor_time: torch.Tensor, patch_size: torch.Tensor
+        self,
+        sensor_values: torch.Tensor,
+        sensor_mask: torch.Tensor,
+        sensor_time: torch.Tensor,
+        patch_size: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Processor outputs → `sensor_embeds` `[B, E]`, `sensor_tokens` `[B, 1 + N, C]`, `token_features` `[B, D]`.
 
@@ -111,7 +122,8 @@ def export_sensor_encoder(model: SlipModel, processor: SlipProcessor, path: str 
 
 def export_text_encoder(model: SlipModel, processor: SlipProcessor, path: str | Path) -> Path:
     """Writes the text encoder of `model` (eval mode, float32) to the ONNX file `path`."""
-    inputs = processor(text=["The person walks.", "The heart rate rises steadily over the window."], return_tensors="pt")
+    texts = ["The person walks.", "The heart rate rises steadily over the window."]
+    inputs = processor(text=texts, return_tensors="pt")
     axes = {0: torch.export.Dim("batch"), 1: torch.export.Dim("tokens")}
     program = torch.onnx.export(
         SlipTextEncoderForExport(model).eval(),
@@ -149,7 +161,8 @@ def runner_config(model: SlipModel, processor: SlipProcessor, files: dict[str, d
             for name in ("normalization", "normalization_eps", "token_budget", "max_patches", "max_tokens_per_sample")
         },
         "patch_size_bands": [
-            {"name": name, "min_period_s": min_period, "sizes": list(sizes)} for name, min_period, sizes in PATCH_SIZE_BANDS
+            {"name": name, "min_period_s": min_period, "sizes": list(sizes)}
+            for name, min_period, sizes in PATCH_SIZE_BANDS
         ],
         "text": {
             "max_text_length": processor.max_text_length,

@@ -133,7 +133,9 @@ class SlipOnnxEncoder:
         num_patches = -(-length // candidates)
         fits = num_patches <= settings["max_patches"]
         if not fits.any():
-            larger = [size for size in all_sizes if size > candidates[-1] and -(-length // size) <= settings["max_patches"]]
+            larger = [
+                size for size in all_sizes if size > candidates[-1] and -(-length // size) <= settings["max_patches"]
+            ]
             return larger[0] if larger else all_sizes[-1]
         candidates, num_patches = candidates[fits], num_patches[fits]
         ratio_error = np.abs(np.log(num_channels * num_patches / settings["token_budget"]))
@@ -189,7 +191,9 @@ class SlipOnnxEncoder:
                 outputs[name].append(value)
         return {name: np.concatenate(values) for name, values in outputs.items()}
 
-    def embed_sensors(self, sensors, sampling_rate: float | Sequence[float | None] | None, patch_size=None) -> np.ndarray:
+    def embed_sensors(
+        self, sensors, sampling_rate: float | Sequence[float | None] | None, patch_size=None
+    ) -> np.ndarray:
         """L2-normalised sensor embeddings `[B, E]` (see `sensor_features` for the arguments)."""
         return self.encode_sensors(sensors, sampling_rate, patch_size)["sensor_embeds"]
 
@@ -260,7 +264,9 @@ def _split_batch(sensors) -> list:
     numbers one univariate recording, any other list a batch."""
     if isinstance(sensors, np.ndarray):
         if sensors.ndim not in (1, 2, 3):
-            raise ValueError(f"sensors has shape {sensors.shape}; expected [time], [channels, time] or [batch, channels, time]")
+            raise ValueError(
+                f"sensors has shape {sensors.shape}; expected [time], [channels, time] or [batch, channels, time]"
+            )
         return list(sensors) if sensors.ndim == 3 else [sensors]
     if isinstance(sensors, (list, tuple)):
         if not sensors:
@@ -280,7 +286,9 @@ def _float_array(sample, index: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         array = np.atleast_2d(array).astype(np.float32, copy=False)
     if np.isinf(array).any():
-        raise ValueError(f"Sample {index} contains infinite values (or values beyond float32); mark missing values with NaN")
+        raise ValueError(
+            f"Sample {index} contains infinite values (or values beyond float32); mark missing values with NaN"
+        )
     return array
 
 
