@@ -138,6 +138,7 @@ class SlipIndex:
         device: str | None = None,
         progress: bool = True,
         index_type: str = "flat",
+        pipelines: dict[str, Any] | None = None,
         **source_options: Any,
     ) -> SlipIndex:
         """Creates the index `out` of the recordings in `source`, or brings an earlier one up to date (embedding only
@@ -152,6 +153,8 @@ class SlipIndex:
             batch_size: windows per model call.
             device: torch device (default: cpu, or each process's device under `accelerate launch`).
             index_type: `flat`, `ivf` or `hnsw` (`vector_index`).
+            pipelines: pipelines already loaded on `model`, by task (e.g. `sensor-feature-extraction`), used instead
+                of loading the model again.
             source_options: `sensor_column`, `id_column`, `rate_column` (datasets), `columns` (recording files).
         """
         import torch
@@ -186,6 +189,7 @@ class SlipIndex:
 
         todo = [recording for recording in recordings if not (shards / shard_name(recording)).exists()]
         index = cls(out, settings, None, model, device, {})
+        index._pipelines.update(pipelines or {})
         if todo:
             index.device = device if device is not None or state.num_processes == 1 else str(state.device)
             with state.split_between_processes(todo) as mine:
