@@ -27,6 +27,7 @@ from typing import Any
 from slip_sensor.errors import UserError
 from slip_sensor.recording_cli import DEFAULT_CHUNK_LENGTH_S, load_pipeline, plot_windows, run_windowed
 from slip_sensor.recordings import ARRAY_SUFFIXES, TABLE_SUFFIXES, read_recording
+from slip_sensor.search.timestamps import clock_time
 
 MODEL_ENV = "SLIP_MODEL"  # a model folder or Hub id that replaces the app's default model
 TITLE = "SLIP: sensor recordings in words"
@@ -136,11 +137,6 @@ def window_span(chunk: dict) -> dict[str, Any]:
     start, end = chunk["timestamp"]
     return {"start_s": round(start, 3), "end_s": round(end, 3), "start_time": clock_time(chunk.get("start_time")),
             "observed_fraction": round(chunk["observed_fraction"], 3)}
-
-
-def clock_time(timestamp: str | None) -> str:
-    """An ISO timestamp to the second ("2024-05-01 07:05:00"), or "" for none."""
-    return timestamp[:19].replace("T", " ") if timestamp else ""
 
 
 def archive_index(examples: str | Path, folder: Path, model: str | Path | None):

@@ -7,6 +7,7 @@
 | the FAISS index (flat, ivf, hnsw) | `vector_index` |
 | `SlipIndex` (build, load, search) and `SearchHit` | `slip_index` |
 | the picture of hits | `hits_plot` |
+| a hit's clock time, as every view shows it | `timestamps` |
 | the commands | `index_cli`, `search_cli` |
 
 The names below are imported on first access, so importing the package loads neither torch nor FAISS.

@@ -30,9 +30,7 @@ def hit_table(hits: list) -> str:
     """The hits as aligned text columns: rank, score, recording, time span, timestamps (and caption)."""
     from slip_sensor.modeling_slip.windowing_slip import format_time
 
-    def clock_time(iso: str) -> str:  # without a fraction of zeros: 2024-05-01T08:00:40.000000000 → …08:00:40
-        whole, _, fraction = iso.partition(".")
-        return f"{whole}.{fraction.rstrip('0')}" if fraction.rstrip("0") else whole
+    from .timestamps import clock_time
 
     rows = [("rank", "score", "recording", "span", "timestamps")]
     for hit in hits:
