@@ -74,7 +74,7 @@ class StatisticalFeatureEncoder:
         self.text_encoder = text_encoder
         self.num_channels = num_channels
         self.ridge = ridge
-        self._mean = self._std = self._weights = None
+        self._mean = self._std = self._weights = self._intercept = None
 
     def _features(self, sensors: Sequence[np.ndarray], sampling_rate: float | None) -> np.ndarray:
         rate = sampling_rate or 1.0
@@ -94,14 +94,15 @@ class StatisticalFeatureEncoder:
         self._mean, self._std = features.mean(0), features.std(0) + 1e-6
         x = (features - self._mean) / self._std
         y = np.asarray(self.text_encoder.text_embeddings(list(texts)), dtype=np.float64)
-        self._weights = np.linalg.solve(x.T @ x + self.ridge * np.eye(x.shape[1]), x.T @ y)
+        self._intercept = y.mean(0)  # text embeddings share a direction that centred features cannot predict
+        self._weights = np.linalg.solve(x.T @ x + self.ridge * np.eye(x.shape[1]), x.T @ (y - self._intercept))
         return self
 
     def sensor_embeddings(self, sensors: Sequence[np.ndarray], sampling_rate: float | None) -> np.ndarray:
         if self._weights is None:
             raise RuntimeError("fit the statistical-feature map on training pairs before embedding")
         x = (self._features(sensors, sampling_rate) - self._mean) / self._std
-        return (x @ self._weights).astype(np.float32)
+        return (x @ self._weights + self._intercept).astype(np.float32)
 
     def text_embeddings(self, texts: Sequence[str]) -> np.ndarray:
         return self.text_encoder.text_embeddings(texts)

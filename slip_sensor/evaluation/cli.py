@@ -4,8 +4,8 @@ Example: `slip evaluate --model runs/slip-base --tasks basicmotions --out result
 `--tasks synthetic-attributes` adds the six held-out synthetic attribute tasks (`evaluation.synthetic_tasks`);
 `--tasks retrieval` scores caption↔sensor retrieval on a held-out synthetic archive whose captions are true
 (`evaluation.archive`), or with `--corpus DIR` on the corpus's validation split, beside a random-weight model and a
-statistical-feature map (`evaluation.retrieval`); `--tasks captions` (a captioning checkpoint) captions held-out synthetic series and scores
-the captions' facts and their similarity to references (`evaluation.captioning`).
+statistical-feature map (`evaluation.retrieval`); `--tasks captions` (a captioning checkpoint) captions held-out
+synthetic series and scores the captions' facts and their similarity to references (`evaluation.captioning`).
 
 Your own data: `slip evaluate --dataset data.parquet --sensor-column sensor --label-column activity --sampling-rate 50`
 evaluates a parquet/CSV file or folder, or a Hub dataset (`data.user_dataset.load_user_dataset`), as a task named

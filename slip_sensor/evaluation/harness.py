@@ -490,9 +490,9 @@ def evaluate_model(
     returns the results JSON; with `out` it also writes the JSON, the markdown table and the plots.
 
     The task `retrieval` embeds the `retrieval_split` of `corpus` (a corpus directory, Hub id, `datasets.Dataset` or
-    list of rows; without one the held-out synthetic archive) and scores caption↔sensor retrieval (`evaluation.retrieval.evaluate_retrieval`, with
-    `retrieval_text` choosing the caption text and `retrieval_max_rows` capping the rows) into
-    `results["retrieval"]`.
+    list of rows; without one the held-out synthetic archive) and scores caption↔sensor retrieval beside baselines
+    (`evaluate_retrieval_task`, with `retrieval_text` choosing the caption text and `retrieval_max_rows` capping the
+    rows) into `results["retrieval"]`.
 
     The task `captions` needs the captioning model (`SlipForConditionalGeneration`: a full checkpoint directory, or
     the model in memory; its two towers serve the other tasks): it captions `caption_samples` held-out synthetic
