@@ -9,7 +9,12 @@
 - **Zero-shot labels**: the same recording scored against typed labels (`zero-shot-sensor-classification`), as
   `slip classify` does: the scores over the windows with data, and each window's best label in the picture;
 - **Search an archive**: a text query over the examples folder, indexed with `slip_sensor.search.SlipIndex` at
-  start-up into the cache folder (the index embeds only recordings that are new or changed since it was written).
+  start-up into the cache folder, one index per model (the index embeds only recordings that are new or changed
+  since it was written).
+
+The model is loaded once: the zero-shot and search pipelines run the captioning model's two towers. The clicks that
+run it take turns, and each tab's picture is one file, overwritten per click, in a folder that the app removes when
+it ends; Gradio's own copies of the pictures and uploads are deleted after `CACHE_AGE_S`.
 
 Everything runs offline; problems with the user's input (no recording, no rate, no labels) are `UserError`s shown in
 the app as one-line messages. Gradio is imported only here, so nothing else in the package needs it.
@@ -18,6 +23,7 @@ the app as one-line messages. Gradio is imported only here, so nothing else in t
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -36,6 +42,7 @@ BATCH_SIZE = 8
 SEARCH_HITS = 5
 DEFAULT_LABELS = "resting, walking, running"
 DEFAULT_QUERY = "an ECG at rest"
+CACHE_AGE_S = 3600  # how long Gradio keeps its copies of the pictures and uploads (checked as often)
 
 
 def default_model(app_folder: str | Path) -> str | None:
@@ -67,9 +74,11 @@ class SlipDemo:
 
     def __init__(self, model: str | Path | None, examples: str | Path, cache: str | Path):
         self.captioner = load_pipeline("sensor-captioning", model)
-        self.classifier = load_pipeline("zero-shot-sensor-classification", model)
-        self.index = archive_index(examples, Path(cache) / "archive-index", model)
-        self.pictures = Path(tempfile.mkdtemp(prefix="slip-space-"))
+        self.classifier = sharing_model("zero-shot-sensor-classification", self.captioner)
+        self.index = archive_index(examples, index_folder(cache, model), model,
+                                   sharing_model("sensor-feature-extraction", self.captioner))
+        self._pictures = tempfile.TemporaryDirectory(prefix="slip-space-")  # removed with the app
+        self.pictures = Path(self._pictures.name)
 
     def _recording(self, file: str | None, sampling_rate: float | None, chunk_length_s: float | None):
         """(path, recording, windowing) of the chosen file; a rate of 0 (the box's empty value) leaves the rate to
@@ -85,8 +94,10 @@ class SlipDemo:
                      "sampling_rate": sampling_rate or None}
         return path, read_recording(path, sampling_rate=sampling_rate or None), windowing
 
-    def _picture(self) -> Path:
-        return Path(tempfile.mkstemp(suffix=".png", dir=self.pictures)[1])
+    def _picture(self, tab: str) -> Path:
+        """The picture file of `tab`, overwritten by each click: Gradio copies it to its cache (by content) before
+        the next click of that tab runs, as the clicks take turns."""
+        return self.pictures / f"{tab}.png"
 
     def caption(self, file: str | None, sampling_rate: float | None, chunk_length_s: float | None):
         """(picture, table of window captions, what is known of the recording) for `file`."""
@@ -94,7 +105,7 @@ class SlipDemo:
 
         path, recording, windowing = self._recording(file, sampling_rate, chunk_length_s)
         result = run_windowed(self.captioner, path, recording, windowing, max_new_tokens=MAX_NEW_TOKENS)
-        picture = self._picture()
+        picture = self._picture("captions")
         known = plot_windows(recording, result, windowing["sampling_rate"], "", lambda chunk: chunk["generated_text"],
                              path.name, picture)
         rows = [{**window_span(chunk), "caption": chunk["generated_text"].strip()} for chunk in result["chunks"]]
@@ -111,7 +122,7 @@ class SlipDemo:
             raise UserError('No labels: type the candidate labels separated by commas, e.g. "walking, running"')
         path, recording, windowing = self._recording(file, sampling_rate, chunk_length_s)
         result = run_windowed(self.classifier, path, recording, windowing, candidate_labels=candidates)
-        picture = self._picture()
+        picture = self._picture("labels")
         plot_windows(recording, result, windowing["sampling_rate"], "", best_with_score, path.name, picture)
         scores = pd.DataFrame({"label": result["labels"], "score": [round(float(s), 4) for s in result["scores"]]})
         return scores, scores, str(picture)
@@ -123,7 +134,7 @@ class SlipDemo:
         if not (query or "").strip():
             raise UserError('No query: describe what to find, e.g. "an ECG at rest"')
         hits = self.index.search(query.strip(), k=int(k or SEARCH_HITS))
-        picture = self._picture()
+        picture = self._picture("hits")
         self.index.plot(hits, picture)
         rows = [{"rank": hit.rank, "score": round(float(hit.score), 4), "recording": hit.recording_id,
                  "start_s": hit.start_s, "end_s": hit.end_s, "start_time": clock_time(hit.start_time),
@@ -139,13 +150,32 @@ def window_span(chunk: dict) -> dict[str, Any]:
             "observed_fraction": round(chunk["observed_fraction"], 3)}
 
 
-def archive_index(examples: str | Path, folder: Path, model: str | Path | None):
+def sharing_model(task: str, pipe: Any) -> Any:
+    """The `task` pipeline on the model and processor of the loaded pipeline `pipe` (no second copy of the model)."""
+    from transformers import pipeline
+
+    return pipeline(task, model=pipe.model, processor=pipe.processor)
+
+
+def index_folder(cache: str | Path, model: str | Path | None) -> Path:
+    """The folder in `cache` of the archive's index on `model`: one per model, named by a hash of its weights (of
+    its Hub id when it is not a folder), since an index is extended only with the model that built it."""
+    from slip_sensor.search.slip_index import model_identity
+
+    identity = model_identity(model)
+    key = identity["model_sha256"] or hashlib.sha256(identity["model"].encode()).hexdigest()
+    return Path(cache) / f"archive-index-{key[:16]}"
+
+
+def archive_index(examples: str | Path, folder: Path, model: str | Path | None, feature_extraction: Any):
     """The search index of the recordings in `examples`, kept in `folder`: written on first use, updated where a
-    recording is new or changed."""
+    recording is new or changed; embedded by `feature_extraction`, a `sensor-feature-extraction` pipeline on
+    `model`."""
     from slip_sensor.search import SlipIndex
 
     return SlipIndex.build(examples, folder, model=None if model is None else str(model),
-                           chunk_length_s=DEFAULT_CHUNK_LENGTH_S, progress=False)
+                           chunk_length_s=DEFAULT_CHUNK_LENGTH_S, progress=False,
+                           pipelines={"sensor-feature-extraction": feature_extraction})
 
 
 def example_files(examples: str | Path) -> list[Path]:
@@ -163,7 +193,7 @@ def build_demo(model: str | Path | None = None, examples: str | Path = "examples
     demo_state = SlipDemo(model, examples, cache)
     gr.set_static_paths([str(Path(examples).resolve())])  # examples are served as they are, not copied per click
     model_name = str(model) if model else "the shipped slip-tiny"
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(CACHE_AGE_S, CACHE_AGE_S)) as demo:
         gr.Markdown(
             f"# {TITLE}\n"
             f"SLIP aligns multivariate sensor recordings with text (contrastive + captioning). Model: {model_name}. "
@@ -205,12 +235,15 @@ def build_demo(model: str | Path | None = None, examples: str | Path = "examples
             hits = gr.Dataframe(label="Hits, best first", wrap=True,
                                 column_widths=["6%", "8%", "22%", "8%", "8%", "18%", "30%"], elem_id="hits")
             hits_picture = gr.Image(label="Hits", type="filepath", elem_id="hits-picture")
+        # One click on the model at a time: the tabs share it and each tab's picture file (`SlipDemo._picture`).
+        turns = {"concurrency_id": "model", "concurrency_limit": 1}
         caption_button.click(shown_in_app(demo_state.caption), [recording, sampling_rate, chunk_length_s],
-                             [caption_picture, captions, known])
+                             [caption_picture, captions, known], **turns)
         classify_button.click(shown_in_app(demo_state.classify), [recording, sampling_rate, chunk_length_s, labels],
-                              [scores, scores_plot, label_picture])
-        search_button.click(shown_in_app(demo_state.search), [query, hits_count], [hits, hits_picture])
+                              [scores, scores_plot, label_picture], **turns)
+        search_button.click(shown_in_app(demo_state.search), [query, hits_count], [hits, hits_picture], **turns)
+    demo.slip_demo = demo_state  # what the buttons run, for callers that look behind the user interface
     return demo
 
 
-__all__ = ["MODEL_ENV", "SlipDemo", "build_demo", "default_model", "example_files"]
+__all__ = ["MODEL_ENV", "SlipDemo", "build_demo", "default_model", "example_files", "index_folder"]
