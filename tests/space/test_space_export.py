@@ -10,6 +10,7 @@ import site
 import subprocess
 import sys
 from importlib import resources
+from importlib.metadata import requires
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ gradio = pytest.importorskip("gradio", reason="the Space needs gradio (pip insta
 from slip_sensor.cli import main  # noqa: E402
 from slip_sensor.hub_folder import DATA_FILES  # noqa: E402
 from slip_sensor.shipped_models import pretrained  # noqa: E402
-from slip_sensor.space_app import MODEL_ENV, default_model  # noqa: E402
+from slip_sensor.space_app import MODEL_ENV, default_model, index_folder  # noqa: E402
 from slip_sensor.space_export import (  # noqa: E402
     MAPPED_SUBPACKAGES,
     SPACE_MODEL_CARD,
@@ -48,6 +49,14 @@ print(json.dumps({
 """
 
 
+def space_extra_allows_gradio(version: str) -> bool:
+    """Whether setup.py's `space` extra (read from the installed distribution) allows gradio `version`."""
+    lines = [Requirement(line) for line in requires("slip-sensor")]
+    gradio_requirement = next(requirement for requirement in lines if requirement.name == "gradio")
+    assert gradio_requirement.marker.evaluate({"extra": "space"})
+    return gradio_requirement.specifier.contains(version)
+
+
 def front_matter(readme: Path) -> dict:
     _, metadata, _ = readme.read_text(encoding="utf-8").split("---\n", 2)
     return yaml.safe_load(metadata)
@@ -67,7 +76,7 @@ def test_export_space_writes_the_app_its_metadata_examples_and_the_model(space_f
     assert examples and sorted(path.name for path in (space_folder / "examples").iterdir()) == examples
     metadata = front_matter(space_folder / "README.md")
     assert metadata["sdk"] == "gradio" and metadata["app_file"] == "app.py"
-    assert metadata["sdk_version"] == gradio.__version__  # the version the app is tested with
+    assert metadata["sdk_version"] == gradio.__version__  # the version the app was written (and tested) with
     assert metadata["license"] == "apache-2.0" and len(metadata["short_description"]) <= 60
     assert "pipeline_tag" in front_matter(space_folder / SPACE_MODEL_CARD)  # the model card, kept beside it
     model_files = {"model.safetensors", *DATA_FILES} - {"README.md"}  # weights, configs, processor, tokenizer
@@ -81,6 +90,15 @@ def test_the_space_requires_the_package_dependencies_not_the_unpublished_package
     names = {canonicalize_name(Requirement(line).name) for line in requirements}
     assert {"torch", "transformers", "safetensors", "gradio", "faiss-cpu", "pandas"} <= names
     assert not names & {"slip-sensor", "playwright", "pytest"}  # the package travels as source; no test tools
+    # the Space runs the gradio its README declares, one that the space extra allows
+    assert f"gradio=={gradio.__version__}" in requirements
+    assert space_extra_allows_gradio(front_matter(space_folder / "README.md")["sdk_version"])
+
+
+def test_the_space_template_declares_a_gradio_that_the_space_extra_allows():
+    """The repository's space/README.md is a Space too (`space/app.py` runs the shipped slip-tiny); an export
+    replaces its `sdk_version` with the installed gradio's."""
+    assert space_extra_allows_gradio(front_matter(REPO / "space" / "README.md")["sdk_version"])
 
 
 def test_the_space_carries_the_package_source_without_the_shipped_checkpoints(space_folder):
@@ -113,7 +131,7 @@ def test_the_exported_app_builds_from_its_own_folder_alone(space_folder, monkeyp
     assert built["blocks"] and str(space_folder) in built["title"]  # "Model: <folder>": the Space's own model
     assert built["package_files"] and not built["editable_finder"]
     assert all(Path(file).is_relative_to(space_folder / "slip_sensor") for file in built["package_files"])
-    assert (space_folder / "cache" / "archive-index").is_dir()
+    assert (space_folder / "cache" / index_folder("cache", space_folder).name).is_dir()
     monkeypatch.delenv(MODEL_ENV, raising=False)
     assert default_model(space_folder) == str(space_folder)
 
