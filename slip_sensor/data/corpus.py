@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zlib
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 from datasets import load_dataset
 
+from ..file_hash import file_sha256
 from . import authors_layout
 from .captions import SensorCaption
 from .corpus_schema import (
@@ -101,11 +101,6 @@ def write_corpus_metadata(root: Path, info: dict) -> None:
              "```json", json.dumps(info, indent=2, sort_keys=True), "```", ""]
     (root / "README.md").write_text("\n".join(card), encoding="utf-8")
     (root / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
-
-
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def shard_checksums(root: Path) -> dict[str, str]:

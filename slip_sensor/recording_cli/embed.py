@@ -7,10 +7,10 @@ mistyped path replaces nothing else. The file is written beside `--out` and rena
 """
 
 import argparse
-import os
 from pathlib import Path
 
 from slip_sensor.errors import UserError
+from slip_sensor.output_folders import write_atomically
 from slip_sensor.recording_cli import add_arguments as add_recording_arguments
 from slip_sensor.recording_cli import windowed_results
 
@@ -54,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
                 rows[key].append(value)
     table = pa.table({**rows, "embedding": pa.array(rows["embedding"], type=pa.list_(pa.float32()))})
     out.parent.mkdir(parents=True, exist_ok=True)
-    staged = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    pq.write_table(table.replace_schema_metadata({MARK: COMMAND}), staged)
-    os.replace(staged, out)
+    write_atomically(out, lambda staged: pq.write_table(table.replace_schema_metadata({MARK: COMMAND}), staged))
     print(f"{len(table)} windows of {len(args.files)} recording(s) in {out}")
     return 0
