@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="INDEX", help="index folder: created, or brought up to date")
     add_window_options(parser)
     parser.add_argument("--index-type", choices=INDEX_TYPES, default="flat",
-                        help="flat: exact, no tuning (default); ivf: clustered lists, faster approximate search on "
-                             "large archives; hnsw: a graph, fastest queries, more memory")
+                        help="flat: exact, no tuning (default); ivf: clustered lists, approximate, faster from "
+                             "about 10^4 windows; hnsw: a graph, approximate (lower recall), more memory")
     dataset = parser.add_argument_group("dataset sources")
     dataset.add_argument("--sensor-column", default=None,
                          help="column of [channels][time] lists (default for datasets and corpora: sensor); giving "
@@ -54,4 +54,7 @@ def run(args: argparse.Namespace) -> int:
               f"{args.out}\nthis run embedded {run_['embedded_recordings']} new or changed recording(s) "
               f"({run_['embedded_windows']} windows){processes}; {run_['unchanged_recordings']} unchanged, "
               f"{run_['removed_recordings']} removed")
+        if report["skipped"]:
+            print(f"skipped {len(report['skipped'])} recording(s) that could not be indexed (tried again on the next "
+                  "run): " + "; ".join(f"{skip['recording_id']}: {skip['reason']}" for skip in report["skipped"]))
     return 0

@@ -9,12 +9,13 @@ one, no longer named by the source, is removed.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from slip_sensor.output_folders import write_atomically
 
 from .sources import Recording
 
@@ -57,22 +58,7 @@ def shard_rows(recording: Recording, channel_names: list[str], chunks: list[dict
 
 def write_shard(folder: Path, recording: Recording, table: pa.Table) -> Path:
     """Writes `table` as `recording`'s shard in `folder`, staged under a hidden name and renamed into place."""
-    path = folder / shard_name(recording)
-    staged = folder / f".{path.name}.tmp-{os.getpid()}"
-    pq.write_table(table, staged)
-    os.replace(staged, path)
-    return path
-
-
-def remove_stale_temporaries(folder: Path) -> None:
-    """Deletes the staged shards of runs whose process is gone (killed mid-write)."""
-    for staged in folder.glob(".*.tmp-*"):
-        try:
-            os.kill(int(staged.name.rsplit("-", 1)[1]), 0)
-        except (ValueError, ProcessLookupError):
-            staged.unlink(missing_ok=True)
-        except PermissionError:  # alive, owned by someone else
-            pass
+    return write_atomically(folder / shard_name(recording), lambda staged: pq.write_table(table, staged))
 
 
 def read_shards(folder: Path, names: list[str]) -> pa.Table:
@@ -81,5 +67,4 @@ def read_shards(folder: Path, names: list[str]) -> pa.Table:
     return pa.concat_tables(tables) if tables else SHARD_SCHEMA.empty_table()
 
 
-__all__ = ["SHARDS_DIR", "SHARD_SCHEMA", "read_shards", "remove_stale_temporaries", "shard_name", "shard_rows",
-           "write_shard"]
+__all__ = ["SHARDS_DIR", "SHARD_SCHEMA", "read_shards", "shard_name", "shard_rows", "write_shard"]

@@ -16,7 +16,10 @@ An index is a folder:
 Building embeds every recording that has no shard for its current fingerprint (new or changed), removes the shards
 of recordings that changed or left the source, then merges all shards into `windows/` (staged, then swapped in). A
 run killed mid-way keeps every finished shard, so the next run embeds only the rest. Under `accelerate launch` the
-recordings to embed are split between the processes, each writes its own shards, and the main process merges.
+recordings to embed are listed once by the main process and split between the processes, each writes its own shards,
+and the main process merges. A recording that cannot be read or windowed is skipped and named in the report
+(`windows.json`'s `skipped`, with the reason) rather than ending the run; it has no shard, so the next run tries it
+again.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,11 +35,12 @@ from typing import Any
 import numpy as np
 
 from slip_sensor.errors import UserError
-from slip_sensor.output_folders import refuse_foreign, written_by
+from slip_sensor.file_hash import file_sha256
+from slip_sensor.output_folders import refuse_foreign, remove_stale_temporaries, write_atomically, written_by
 
-from .shards import SHARDS_DIR, read_shards, remove_stale_temporaries, shard_name, shard_rows, write_shard
+from .shards import SHARD_SCHEMA, SHARDS_DIR, read_shards, shard_name, shard_rows, write_shard
 from .sources import Recording, open_source
-from .vector_index import build_faiss_index
+from .vector_index import INDEX_TYPES, build_faiss_index
 
 COMMAND = "slip index"
 FORMAT_NAME = "slip-sensor-index"
@@ -73,17 +76,20 @@ class SearchHit:
 
 def model_identity(model: str | Path | None) -> dict[str, Any]:
     """What an index records of its model: the folder (absolute) or Hub id (None: the shipped slip-tiny) and a
-    sha256 of its weight files, so that the same weights under another path still match."""
+    sha256 of its `*.safetensors` weight files, so that the same weights under another path still match. A Hub id
+    (nothing is downloaded to hash) and a folder without such files have no hash (None): they are compared by their
+    id or path."""
     from slip_sensor.shipped_models import pretrained
 
     folder = Path(model) if model is not None else pretrained()
     if not folder.is_dir():
-        return {"model": str(model), "model_sha256": None}  # a Hub id: its name is all that is known
+        return {"model": str(model), "model_sha256": None}
+    weights = sorted(folder.glob("*.safetensors"))
     digest = hashlib.sha256()
-    for weights in sorted(folder.glob("*.safetensors")):
-        with weights.open("rb") as file:
-            digest.update(hashlib.file_digest(file, "sha256").digest())
-    return {"model": None if model is None else str(folder.resolve()), "model_sha256": digest.hexdigest()}
+    for file in weights:
+        digest.update(bytes.fromhex(file_sha256(file)))
+    return {"model": None if model is None else str(folder.resolve()),
+            "model_sha256": digest.hexdigest() if weights else None}
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -95,12 +101,14 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 def check_same_settings(index: Path, recorded: dict[str, Any], wanted: dict[str, Any]) -> None:
     """Refuses to extend `index` with another model, other windows or another source than it was built with."""
-    same_model = (recorded["model_sha256"] == wanted["model_sha256"] if recorded["model_sha256"] and
-                  wanted["model_sha256"] else recorded["model"] == wanted["model"])
+    by_hash = bool(recorded["model_sha256"] and wanted["model_sha256"])
+    same_model = (recorded["model_sha256"] == wanted["model_sha256"] if by_hash
+                  else recorded["model"] == wanted["model"])
     if not same_model:
         built = recorded["model"] or "the shipped slip-tiny"
-        raise UserError(f"{index} was built with the model {built}, not {wanted['model'] or 'the shipped slip-tiny'}: "
-                        "its vectors and new ones would not be comparable; pass --model "
+        compared = "" if by_hash else " (compared by Hub id or folder path: one of them has no .safetensors to hash)"
+        raise UserError(f"{index} was built with the model {built}, not {wanted['model'] or 'the shipped slip-tiny'}"
+                        f"{compared}: its vectors and new ones would not be comparable; pass --model "
                         f"{recorded['model'] or '(none)'} to extend it, or choose a new --out")
     for key, option in (("chunk_length_s", "--chunk-length-s"), ("stride_length_s", "--stride-length-s")):
         if recorded[key] != wanted[key]:
@@ -159,51 +167,66 @@ class SlipIndex:
         """
         import torch
         from accelerate import PartialState
+        from accelerate.utils import broadcast_object_list, gather_object
 
+        chunk_length_s, stride_length_s = check_windowing(chunk_length_s, stride_length_s)
+        if index_type not in INDEX_TYPES:
+            raise UserError(f"index_type (--index-type) must be one of {', '.join(INDEX_TYPES)}, got {index_type!r}")
         # Processes on CPUs talk through gloo: accelerate's state sets that up only when told it runs on CPUs.
         state = PartialState(cpu=device == "cpu" or (device is None and not torch.cuda.is_available()))
         out = Path(out)
         archive = open_source(source, sampling_rate=sampling_rate, exclude=out, **source_options)
-        recordings = archive.recordings()
         settings = {"format": FORMAT_NAME, "version": FORMAT_VERSION, **model_identity(model),
-                    "chunk_length_s": float(chunk_length_s), "stride_length_s": float(stride_length_s),
+                    "chunk_length_s": chunk_length_s, "stride_length_s": stride_length_s,
                     "source": archive.describe()}
-        check_windowing(chunk_length_s, stride_length_s)
-        # every refusal comes before the first barrier, in every process, so that none is left waiting
+        # every refusal comes before the first barrier, in every process, so that none is left waiting; nothing is
+        # written until every process has read the folder
         refuse_foreign(out, written_by(out) == COMMAND, COMMAND)
         recorded = _read_info(out) if (out / INFO_FILE).exists() else None
         if recorded is not None:
             check_same_settings(out, recorded, settings)
-        shards = out / SHARDS_DIR
-        if state.is_main_process:
-            from slip_sensor.recording_cli import output_folder
-
-            output_folder(out, COMMAND)
-            if recorded is None:
-                staged = out / f".{INFO_FILE}.tmp-{os.getpid()}"
-                staged.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-                os.replace(staged, out / INFO_FILE)
-            shards.mkdir(exist_ok=True)
-            remove_stale_temporaries(shards)
         state.wait_for_everyone()
 
-        todo = [recording for recording in recordings if not (shards / shard_name(recording)).exists()]
+        # The main process alone lists the recordings (a dataset's rows are hashed) and those without a shard, before
+        # any process writes one, and sends both to the others: every process splits the same list.
+        shards, plan, refusal = out / SHARDS_DIR, [None, None, None], None
+        if state.is_main_process:
+            try:
+                recordings = archive.recordings()
+                _prepare(out, settings if recorded is None else None)
+                plan = [recordings, [recording for recording in recordings
+                                     if not (shards / shard_name(recording)).exists()], None]
+            except UserError as error:
+                refusal, plan = error, [None, None, str(error)]
+        recordings, todo, message = broadcast_object_list(plan)
+        if refusal is not None:
+            raise refusal
+        if message is not None:
+            raise UserError(message)
+
         index = cls(out, settings, None, model, device, {})
         index._pipelines.update(pipelines or {})
+        skipped = []
         if todo:
             index.device = device if device is not None or state.num_processes == 1 else str(state.device)
             with state.split_between_processes(todo) as mine:
-                index._embed(archive, mine, shards, batch_size, progress and state.is_local_main_process)
+                skipped = index._embed(archive, mine, shards, batch_size, progress and state.is_local_main_process)
+        skipped = gather_object(skipped)  # every process learns every skip (one process: the list itself)
+        if recordings and len(skipped) == len(recordings):
+            raise UserError(f"none of the {len(recordings)} recording(s) could be indexed: "
+                            + "; ".join(f"{skip['recording_id']}: {skip['reason']}" for skip in skipped))
         state.wait_for_everyone()
         if state.is_main_process:
-            merge(out, recordings, todo, index_type, state.num_processes)
+            merge(out, recordings, todo, index_type, state.num_processes, skipped)
         state.wait_for_everyone()
         loaded = cls.load(out, model=model, device=device)
         loaded._pipelines = index._pipelines
         return loaded
 
-    def _embed(self, archive: Any, recordings: list[Recording], shards: Path, batch_size: int, progress: bool) -> None:
-        """Embeds each of `recordings` window by window and writes its shard."""
+    def _embed(self, archive: Any, recordings: list[Recording], shards: Path, batch_size: int, progress: bool,
+               ) -> list[dict[str, str]]:
+        """Embeds each of `recordings` window by window and writes its shard; returns the recordings that could not
+        be read or windowed (`recording_id`, `reason`), which get no shard."""
         from tqdm.auto import tqdm
 
         from slip_sensor.recording_cli import drawn_signal, run_windowed
@@ -211,20 +234,27 @@ class SlipIndex:
         pipe = self.pipeline("sensor-feature-extraction")
         windowing = {"chunk_length_s": self.info["chunk_length_s"], "stride_length_s": self.info["stride_length_s"],
                      "batch_size": batch_size, "sampling_rate": self.info["source"].get("sampling_rate")}
+        skipped = []
         for recording in tqdm(recordings, desc="recordings", unit="recording", disable=not progress):
-            data = archive.read(recording.locator)
-            with warnings.catch_warnings():  # a recording without data is reported by the merge's count instead
-                warnings.filterwarnings("ignore", "A recording has no observed value", UserWarning)
-                result = run_windowed(pipe, recording.id, data, windowing, aggregation=None)
-            names = result.get("channel_names") or drawn_signal(data, windowing["sampling_rate"])["channel_names"]
+            try:
+                data = archive.read(recording.locator)
+                with warnings.catch_warnings():  # a recording without data is reported by the merge's count instead
+                    warnings.filterwarnings("ignore", "A recording has no observed value", UserWarning)
+                    result = run_windowed(pipe, recording.id, data, windowing, aggregation=None)
+                names = result.get("channel_names") or drawn_signal(data, windowing["sampling_rate"])["channel_names"]
+            except UserError as error:  # one bad recording is reported, and the others are still indexed
+                skipped.append({"recording_id": recording.id, "reason": str(error)})
+                continue
             write_shard(shards, recording, shard_rows(recording, names, result["chunks"]))
+        return skipped
 
     # opening
 
     @classmethod
     def load(cls, path: str | Path, model: str | Path | None = None, device: str | None = None) -> SlipIndex:
         """Opens the index at `path`. `model` defaults to the one the index was built with; another model is refused
-        (its text and sensor embeddings would not be comparable with the index's)."""
+        (its text and sensor embeddings would not be comparable with the index's). The folder's FAISS file is read
+        by FAISS's native deserialiser: load only indexes you trust."""
         path = Path(path)
         info = _read_info(path)
         if model is not None:
@@ -383,14 +413,34 @@ class SlipIndex:
         return plot_hits([(hit, self.hit_signal(hit)) for hit in hits], self.info["chunk_length_s"], path)
 
 
-def check_windowing(chunk_length_s: float, stride_length_s: float) -> None:
-    """The windowing as the pipelines check it, refused before anything is written."""
+def check_windowing(chunk_length_s: Any, stride_length_s: Any) -> tuple[float, float]:
+    """The windowing as the pipelines check it, refused before anything is read or written: `(chunk_length_s,
+    stride_length_s)` in seconds, an index's stride being one number, the same on both sides of a window (None: the
+    pipelines' default, chunk_length_s / 6)."""
     from slip_sensor.modeling_slip.windowing_slip import window_params
 
     try:
-        window_params(chunk_length_s, stride_length_s)
+        params = window_params(chunk_length_s, stride_length_s)
     except ValueError as error:
         raise UserError(str(error)) from None
+    left, right = params["stride_length_s"]
+    if left != right:
+        raise UserError(f"an index's windows overlap by the same stride on both sides: give stride_length_s as one "
+                        f"number of seconds, not {stride_length_s!r}")
+    return params["chunk_length_s"], left
+
+
+def _prepare(out: Path, settings: dict[str, Any] | None) -> None:
+    """Creates and marks the index folder `out`, writes `index.json` when `settings` are given (a new index) and
+    clears the shards folder of staged shards left by killed runs (main process only)."""
+    from slip_sensor.recording_cli import output_folder
+
+    output_folder(out, COMMAND)
+    if settings is not None:
+        write_atomically(out / INFO_FILE,
+                         lambda staged: staged.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8"))
+    (out / SHARDS_DIR).mkdir(exist_ok=True)
+    remove_stale_temporaries(out / SHARDS_DIR, ".*.tmp-*")
 
 
 def _read_info(path: Path) -> dict[str, Any]:
@@ -405,10 +455,12 @@ def _read_info(path: Path) -> dict[str, Any]:
 
 
 def merge(out: Path, recordings: list[Recording], embedded: list[Recording], index_type: str, processes: int,
-          ) -> dict[str, Any]:
-    """Merges the shards of `recordings` into `out/windows` (staged, then swapped in) with a FAISS index of the
-    windows with data, deletes every other shard (recordings that changed or left the source) and returns the report
-    written to `windows.json` (`embedded`: the recordings this run embedded, on `processes` processes)."""
+          skipped: list[dict[str, str]]) -> dict[str, Any]:
+    """Merges the shards of `recordings` but the `skipped` ones (`recording_id`, `reason`: no shard) into
+    `out/windows` (staged, then swapped in) with a FAISS index of the windows with data, deletes every other shard
+    (recordings that changed or left the source) and returns the report written to `windows.json` (`embedded`: the
+    recordings this run tried to embed, on `processes` processes). Each window's `source` is its recording's current
+    locator: a reused shard may have been written when the recording was at another row of a dataset."""
     import datasets
     import faiss
     import pyarrow as pa
@@ -416,11 +468,17 @@ def merge(out: Path, recordings: list[Recording], embedded: list[Recording], ind
     from slip_sensor.output_folders import staged_folder
 
     shards = out / SHARDS_DIR
-    names = [shard_name(recording) for recording in sorted(recordings, key=lambda recording: recording.id)]
+    skipped_ids = {skip["recording_id"] for skip in skipped}
+    indexed = sorted((recording for recording in recordings if recording.id not in skipped_ids),
+                     key=lambda recording: recording.id)
+    names = [shard_name(recording) for recording in indexed]
     table = read_shards(shards, names)
     vectors = np.stack(table[EMBEDDING].to_numpy(zero_copy_only=False)).astype(np.float32)  # [windows, dim]
     observed = ~np.isnan(vectors).any(axis=1)
     recording_ids = table["recording_id"].to_numpy(zero_copy_only=False)
+    locators = {recording.id: recording.locator for recording in indexed}
+    table = table.set_column(SHARD_SCHEMA.get_field_index("source"), SHARD_SCHEMA.field("source"),
+                             pa.array([locators[recording_id] for recording_id in recording_ids], pa.string()))
     previous = read_json(out / WINDOWS_DIR / WINDOWS_INFO) or {"shards": []}
     recording_part = lambda names: {name.split("-")[0] for name in names}  # noqa: E731 (a shard name's id hash)
     report = {
@@ -429,8 +487,9 @@ def merge(out: Path, recordings: list[Recording], embedded: list[Recording], ind
         "windows": int(observed.sum()),
         "windows_without_data": int((~observed).sum()),
         "index_type": index_type,
+        "skipped": sorted(skipped, key=lambda skip: skip["recording_id"]),  # no shard: tried again by the next run
         "last_run": {
-            "embedded_recordings": len(embedded),
+            "embedded_recordings": len(embedded) - len(skipped),
             "embedded_windows": int(np.isin(recording_ids, [recording.id for recording in embedded]).sum()),
             "unchanged_recordings": len(recordings) - len(embedded),
             "removed_recordings": len(recording_part(previous["shards"]) - recording_part(names)),

@@ -1,6 +1,7 @@
 """The recordings of an archive to index: a folder of recording files, a `datasets` dataset, or a SLIP corpus.
 
-A source lists its recordings cheaply and in a fixed order (`Source.recordings`), each with a stable id, a locator
+A source lists its recordings in a fixed order (`Source.recordings`, run by the main process only: a dataset hashes
+every row), each with a stable id, a locator
 that reads it again later (for captions and pictures of search hits) and a fingerprint that changes when the
 recording does, so that an index embeds only what is new or changed:
 
@@ -200,7 +201,15 @@ def open_source(
     if sensor_column is not None or (not path.exists() and HUB_ID.fullmatch(str(source))):
         from slip_sensor.data.user_dataset import load_table
 
-        return DatasetSource(str(source), dict(load_table(source)), sensor_column or DEFAULT_SENSOR_COLUMN, id_column,
+        try:
+            table = load_table(source)
+        except UserError as error:
+            if path.exists():
+                raise
+            # a mistyped relative path (data/recs) has the form of a Hub id too
+            raise UserError(f"source {str(source)!r}: no such folder or file, and not a loadable Hub dataset "
+                            f"({error})") from None
+        return DatasetSource(str(source), dict(table), sensor_column or DEFAULT_SENSOR_COLUMN, id_column,
                              rate_column, sampling_rate, options)
     if not path.exists():
         raise UserError(f"source {str(source)!r} does not exist: give a folder of recordings, a recording file, a "

@@ -4,11 +4,13 @@ Which kind to build (`--index-type`):
 
 - `flat` (default): exact search, comparing the query with every vector. Nothing to tune and no training; a query
   costs time linear in the number of windows, which stays fast up to millions of windows of a small model.
-- `ivf`: the vectors are clustered into about 4·√N lists (k-means at build time) and a query scans the
-  `nprobe` = lists/8 nearest ones: approximate, faster than flat on millions of windows, same memory.
-  Build it when flat queries get slow; too few windows (under 39 per list) give one list, i.e. flat.
-- `hnsw`: a navigable graph (32 links per vector): the fastest queries and high recall on large archives, at the cost
-  of more memory (the graph) and a slower build.
+- `ivf`: the vectors are clustered (k-means at build time) into 4·√N lists, but at most N/39 (FAISS's floor of 39
+  vectors per list, which decides below about 24,000 windows; under 78 windows: one list, i.e. flat), and a query
+  scans the `nprobe` = lists/8 nearest ones: approximate, same memory. On the README's benchmark it was faster than
+  flat at 10^4 and 10^5 windows (and than hnsw at 10^4), with recall@10 against flat 0.89 and 0.98.
+- `hnsw`: a navigable graph (32 links per vector, efSearch 64): approximate, with lower recall on that benchmark
+  (0.80 to 0.85 at 10^4 to 10^5 windows), about twice the memory (the graph) and the slowest build; faster than
+  flat, and than ivf only at 10^5 windows.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from slip_sensor.cli import main
+from slip_sensor.errors import UserError
 from slip_sensor.search import SearchHit, SlipIndex
 
 RATE = 10.0  # Hz
@@ -175,6 +176,8 @@ def test_a_grown_or_changed_archive_embeds_only_what_is_new(tmp_path):
     out = tmp_path / "index"
     build = dict(chunk_length_s=10.0, progress=False)
     assert SlipIndex.build(archive, out, **build).report["last_run"]["embedded_recordings"] == 3
+    marker = (out / ".slip-output.json").stat()
+    marker = (marker.st_ino, marker.st_mtime_ns)
 
     write_recording(archive, "walking", seed=7)
     run = SlipIndex.build(archive, out, **build).report["last_run"]
@@ -191,8 +194,64 @@ def test_a_grown_or_changed_archive_embeds_only_what_is_new(tmp_path):
     assert sorted({key[0] for key in keys}) == ["climbing.csv", "cycling.csv", "walking.csv"]
     assert len(list((out / "shards").iterdir())) == 3
     assert SlipIndex.build(archive, out, **build).report["last_run"]["embedded_recordings"] == 0
+    # the marker is written once: later runs leave it alone (other processes may be reading it)
+    now = (out / ".slip-output.json").stat()
+    assert (now.st_ino, now.st_mtime_ns) == marker and not list(out.glob(".*.tmp-*"))
 
 
+def test_a_recording_that_cannot_be_read_is_skipped_and_named(tmp_path):
+    archive = write_archive(tmp_path / "recordings", names=("resting",))
+    (archive / "no-rate.csv").write_text("heart_rate,acc\n60,0.1\n61,0.2\n")  # no time column: no sampling rate
+    out = tmp_path / "index"
+    status, printed, err = run_cli("index", archive, "--out", out, *WINDOW)
+    assert status == 0, err
+    assert "1 recording(s), 6 windows indexed" in printed
+    assert "skipped 1 recording(s) that could not be indexed (tried again on the next run): no-rate.csv: " in printed
+    assert "needs the sampling rate" in printed
+    report = json.loads((out / "windows" / "windows.json").read_text())
+    assert [skip["recording_id"] for skip in report["skipped"]] == ["no-rate.csv"]
+    assert report["last_run"]["embedded_recordings"] == 1
+
+    write_recording(archive, "walking", seed=3).rename(archive / "no-rate.csv")  # fixed: the next run embeds it
+    index = SlipIndex.build(archive, out, chunk_length_s=10.0, progress=False)
+    assert index.report["skipped"] == [] and index.report["last_run"]["embedded_recordings"] == 1
+    assert len(index) == 12
+
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "no-rate.csv").write_text("heart_rate\n60\n")
+    status, _, err = run_cli("index", tmp_path / "bad", "--out", tmp_path / "bad-index", *WINDOW)
+    assert status == 2 and "none of the 1 recording(s) could be indexed: no-rate.csv" in err
+
+
+def test_bad_build_arguments_are_refused_before_anything_is_embedded(archive, tmp_path):
+    out = tmp_path / "index"
+    for arguments, message in [({"stride_length_s": (1.0, 2.0)}, "give stride_length_s as one number"),
+                               ({"stride_length_s": "1"}, "stride_length_s must be seconds"),
+                               ({"chunk_length_s": None}, "chunk_length_s must be a positive number"),
+                               ({"index_type": "annoy"}, "must be one of flat, ivf, hnsw")]:
+        with pytest.raises(UserError, match=message):
+            SlipIndex.build(archive, out, **{"chunk_length_s": 10.0, "progress": False, **arguments})
+        assert not out.exists()
+
+
+def test_a_mistyped_relative_path_is_not_mistaken_for_a_hub_dataset(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "slip_sensor.cli", "index", "data/recs", "--out", "index"],
+                            cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "source 'data/recs': no such folder or file, and not a loadable Hub dataset" in result.stderr
+
+
+def test_a_model_folder_without_weights_is_compared_by_its_path(tmp_path):
+    from slip_sensor.search.slip_index import model_identity
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+    first, second = model_identity(tmp_path / "a"), model_identity(tmp_path / "b")
+    assert first == {"model": str((tmp_path / "a").resolve()), "model_sha256": None}
+    assert second["model_sha256"] is None and second["model"] != first["model"]
+    shipped = model_identity(None)
+    assert shipped["model"] is None and len(shipped["model_sha256"]) == 64
 def test_a_killed_run_resumes_without_embedding_a_window_twice(tmp_path):
     archive = write_archive(tmp_path / "recordings", names=("cycling", "resting", "climbing", "spiky"))
     options = ["--chunk-length-s", "2", "--batch-size", "1", "--no-progress"]  # 30 model calls per recording
@@ -223,7 +282,11 @@ def test_a_killed_run_resumes_without_embedding_a_window_twice(tmp_path):
 
 
 def test_two_accelerate_processes_index_what_one_process_does(built, archive, tmp_path):
+    import shutil
+
     out = tmp_path / "index"
+    archive = shutil.copytree(archive, tmp_path / "recordings")
+    (archive / "zz-no-rate.csv").write_text("heart_rate,acc\n60,0.1\n")  # sorted last: the second process's
     # --multi_gpu is accelerate's torchrun launcher, which also starts CPU processes (--cpu starts only one)
     command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
@@ -232,6 +295,8 @@ def test_two_accelerate_processes_index_what_one_process_does(built, archive, tm
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.stdout.count("29 windows indexed") == 1  # the main process reports once
     assert "(30 windows) on 2 processes" in result.stdout
+    assert "skipped 1 recording(s) that could not be indexed (tried again on the next run): zz-no-rate.csv" in \
+        result.stdout
     (keys, vectors), (expected_keys, expected) = windows_of(out), windows_of(built[0])
     assert keys == expected_keys
     np.testing.assert_allclose(vectors, expected, atol=1e-6)
@@ -252,6 +317,20 @@ def test_a_datasets_dataset_is_indexed_row_by_row(archive, tmp_path):
     assert (best.recording_id, best.source, best.score) == (rows["name"][1], "train[1]", pytest.approx(1.0, abs=1e-5))
     best.caption = None
     assert index.hit_signal(best)["sensors"].shape == (2, 100)
+
+    # the rows reordered: every shard is reused, and each window points at its recording's new row
+    import shutil
+
+    reordered = {key: values[::-1] for key, values in rows.items()}
+    datasets.Dataset.from_dict(reordered).save_to_disk(str(tmp_path / "reordered"))
+    shutil.rmtree(tmp_path / "dataset")
+    (tmp_path / "reordered").rename(tmp_path / "dataset")
+    index = SlipIndex.build(tmp_path / "dataset", tmp_path / "index", sampling_rate=RATE, chunk_length_s=10.0,
+                            progress=False, sensor_column="signal", id_column="name")
+    assert index.report["last_run"]["embedded_recordings"] == 0
+    best = index.search({"sensors": np.array(rows["signal"][0]), "sampling_rate": RATE}, k=1)[0]
+    assert (best.recording_id, best.source) == (rows["name"][0], "train[2]")
+    np.testing.assert_allclose(index.hit_signal(best)["sensors"], np.array(rows["signal"][0]), rtol=1e-6)
 
 
 def test_a_slip_corpus_is_indexed_with_its_ids_and_rates(tmp_path):
