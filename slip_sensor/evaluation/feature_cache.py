@@ -13,6 +13,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from slip_sensor.output_folders import write_atomically
+
 
 def fingerprint(parts: Iterable[bytes | str]) -> str:
     """Hex SHA-256 of a sequence of byte strings / strings (each length-prefixed so boundaries count)."""
@@ -57,8 +59,11 @@ class FeatureCache:
         arrays = compute()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # write-then-rename so an interrupted run never leaves a truncated cache entry
-            tmp = path.with_name(path.stem + ".tmp.npz")
-            np.savez(tmp, **arrays)
-            os.replace(tmp, path)
+            # an interrupted run never leaves a truncated cache entry
+            write_atomically(path, lambda staged: _save_npz(staged, arrays))
         return arrays
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as file:  # a file object: np.savez adds no ".npz" to the staged name
+        np.savez(file, **arrays)
