@@ -35,7 +35,7 @@ from .hub_folder import V5_ONLY_TOKENIZER_CLASS, code_files, non_finite_weights,
 from .modeling_slip.configuration_slip import SLIP_PRESETS, SlipConfig, gemma3_270m_text_config
 from .loading import load_pretrained
 from .modeling_slip.modeling_slip import SlipForConditionalGeneration
-from .output_folders import OutputFolderError, is_empty, mark_folder, refuse_foreign, staged_folder, written_by
+from .output_folders import check_replaceable, mark_folder, staged_folder
 from .processors import SlipFeatureExtractor, SlipProcessor, train_caption_tokenizer
 from .space_export import write_space_files
 
@@ -140,9 +140,7 @@ def export_hub_folder(
         space (`bool`): write a Hugging Face Space that runs the model instead of a model repository folder.
     """
     out = Path(out_dir)
-    refuse_foreign(out, written_by(out) == COMMAND, COMMAND)
-    if not (overwrite or is_empty(out)):
-        raise OutputFolderError(f"{out} holds an earlier export; pass --overwrite (overwrite=True) to replace it")
+    check_replaceable(out, COMMAND, overwrite, "export")
     problem = non_finite_weights(model.state_dict().items())
     if problem:
         raise UserError(f"Nothing was exported to {out}: the model's {problem}")

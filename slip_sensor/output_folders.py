@@ -71,6 +71,14 @@ def refuse_foreign(folder: Path, ours: bool, command: str) -> None:
         )
 
 
+def check_replaceable(folder: Path, command: str, overwrite: bool, what: str) -> None:
+    """Raise `OutputFolderError` unless `folder` is missing, empty, or an earlier output of `command` (named `what`
+    in the message) that `overwrite` allows to replace."""
+    refuse_foreign(folder, written_by(folder) == command, command)
+    if not (overwrite or is_empty(folder)):
+        raise OutputFolderError(f"{folder} holds an earlier {what}; pass --overwrite (overwrite=True) to replace it")
+
+
 def remove_stale_temporaries(folder: Path, *patterns: str) -> None:
     """Delete the files and folders of `folder` matching `patterns` (temporaries named `...-PID`, as
     `write_atomically` and `staged_folder` name them) whose process is gone (killed mid-write or mid-swap)."""
@@ -108,5 +116,5 @@ def staged_folder(out: Path) -> Iterator[Path]:
         raise
 
 
-__all__ = ["MARKER", "OutputFolderError", "mark_folder", "refuse_foreign", "remove_stale_temporaries", "staged_folder",
+__all__ = ["MARKER", "OutputFolderError", "check_replaceable", "mark_folder", "refuse_foreign", "remove_stale_temporaries", "staged_folder",
            "write_atomically", "written_by"]

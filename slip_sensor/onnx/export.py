@@ -32,14 +32,7 @@ from slip_sensor.errors import UserError
 from slip_sensor.loading import load_pretrained
 from slip_sensor.modeling_slip import SlipModel
 from slip_sensor.modeling_slip.modeling_slip import masked_token_mean
-from slip_sensor.output_folders import (
-    OutputFolderError,
-    is_empty,
-    mark_folder,
-    refuse_foreign,
-    staged_folder,
-    written_by,
-)
+from slip_sensor.output_folders import check_replaceable, mark_folder, staged_folder
 from slip_sensor.processors import SlipProcessor
 from slip_sensor.processors.feature_extraction_slip import PATCH_SIZE_BANDS
 
@@ -181,9 +174,7 @@ def export_onnx(
     ([`OutputFolderError`]) before anything is written. `model` is put in eval mode and float32 (in place): the
     graphs are float32, and dropout must not be traced."""
     out = Path(out_dir)
-    refuse_foreign(out, written_by(out) == COMMAND, COMMAND)
-    if not (overwrite or is_empty(out)):
-        raise OutputFolderError(f"{out} holds an earlier ONNX export; pass --overwrite to replace it")
+    check_replaceable(out, COMMAND, overwrite, "ONNX export")
     model = model.float().eval()
     with staged_folder(out) as staged:
         files = {"fp32": {}, "int8": {}}
