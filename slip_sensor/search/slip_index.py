@@ -219,7 +219,9 @@ class SlipIndex:
         if state.is_main_process:
             merge(out, recordings, todo, index_type, state.num_processes, skipped)
         state.wait_for_everyone()
-        loaded = cls.load(out, model=model, device=device)
+        # opened as built, without `model`: it was checked above, and `load` would hash its weights again
+        loaded = cls.load(out, device=device)
+        loaded.model = model if model is not None else loaded.model
         loaded._pipelines = index._pipelines
         return loaded
 
