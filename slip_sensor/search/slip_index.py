@@ -51,6 +51,8 @@ WINDOWS_INFO = "windows.json"
 FAISS_FILE = "embedding.faiss"
 EMBEDDING = "embedding"  # the column, and the name of its FAISS index on the dataset
 CAPTION_TOKENS = 60  # as `slip caption`'s default
+# the window's columns that a `SearchHit` carries
+HIT_COLUMNS = ("recording_id", "source", "start_s", "end_s", "start_time", "end_time", "channel_names")
 
 
 @dataclass
@@ -375,10 +377,8 @@ class SlipIndex:
             values = self.windows[row]
             if skip is not None and skip(values):
                 continue
-            values = {key: value for key, value in values.items() if key != EMBEDDING}
-            hits.append(SearchHit(rank=len(hits) + 1, score=float(score), recording_id=values.pop("recording_id"),
-                                  **{key: values[key] for key in ("source", "start_s", "end_s", "start_time",
-                                                                  "end_time", "channel_names")}))
+            hits.append(SearchHit(rank=len(hits) + 1, score=float(score),
+                                  **{key: values[key] for key in HIT_COLUMNS}))
         hits = hits[:k]
         if captions:
             self._caption(hits)
