@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from slip_sensor.evaluation.feature_cache import fingerprint
+from slip_sensor.file_hash import file_sha256
 
 from .slip_onnx_runner import SlipOnnxEncoder
 
@@ -22,8 +23,8 @@ class OnnxSensorTextEncoder:
 
     def __init__(self, folder: str | os.PathLike, precision: str = "fp32", batch_size: int = 32):
         self.runner = SlipOnnxEncoder(folder, precision=precision, batch_size=batch_size)
-        # the graphs' bytes and the runner's settings: any change of weights, precision or preprocessing is a new key
-        graphs = [path.read_bytes() for _, path in sorted(self.runner.files.items())]
+        # the graphs' hashes and the runner's settings: any change of weights, precision or preprocessing is a new key
+        graphs = [file_sha256(path) for _, path in sorted(self.runner.files.items())]
         self.fingerprint = fingerprint(["onnx", precision, repr(sorted(self.runner.config.items())), *graphs])
 
     def token_features(self, sensors: Sequence[np.ndarray], sampling_rate: float) -> np.ndarray:
