@@ -191,6 +191,7 @@ def build_demo(model: str | Path | None = None, examples: str | Path = "examples
     import gradio as gr
 
     demo_state = SlipDemo(model, examples, cache)
+    recordings = example_files(examples)
     gr.set_static_paths([str(Path(examples).resolve())])  # examples are served as they are, not copied per click
     model_name = str(model) if model else "the shipped slip-tiny"
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(CACHE_AGE_S, CACHE_AGE_S)) as demo:
@@ -208,7 +209,7 @@ def build_demo(model: str | Path | None = None, examples: str | Path = "examples
                                           value=0, minimum=0, elem_id="sampling-rate")
                 chunk_length_s = gr.Number(label="Window length (s)", value=DEFAULT_CHUNK_LENGTH_S,
                                            elem_id="window-length")
-        gr.Examples([[str(path)] for path in example_files(examples)], inputs=[recording], cache_examples=False,
+        gr.Examples([[str(path)] for path in recordings], inputs=[recording], cache_examples=False,
                     label="Example recordings")
         with gr.Tab("Caption a recording"):
             caption_button = gr.Button("Caption", variant="primary", elem_id="caption-button")
@@ -225,7 +226,7 @@ def build_demo(model: str | Path | None = None, examples: str | Path = "examples
                                          elem_id="scores-plot")
             label_picture = gr.Image(label="Best label per window", type="filepath", elem_id="label-picture")
         with gr.Tab("Search an archive"):
-            gr.Markdown(f"Searches the {len(example_files(examples))} example recordings, window by window "
+            gr.Markdown(f"Searches the {len(recordings)} example recordings, window by window "
                         f"({DEFAULT_CHUNK_LENGTH_S:g}-s windows).")
             with gr.Row():
                 query = gr.Textbox(label="Describe what to find", value=DEFAULT_QUERY, scale=4, elem_id="query")
