@@ -15,7 +15,7 @@ import numpy as np
 
 from slip_sensor.caption_plot import FIGURE_WIDTH_IN, clock, envelope
 
-from .timestamps import clock_time
+from .timestamps import clock_span
 
 ROW_HEIGHT_IN = 1.9
 TITLE_CHARS = 150  # per line of a row's title at 9 pt on the figure's width
@@ -50,7 +50,7 @@ def plot_hits(hits: list[tuple[Any, dict[str, Any]]], chunk_length_s: float, pat
                 panel.fill_between(seconds, lower, upper, linewidth=0.4, color=f"C{number}", label=name)
         panel.axvspan(hit.start_s, hit.end_s, color="gold", alpha=0.3, linewidth=0)
         span = f"{clock(hit.start_s, duration)}–{clock(hit.end_s, duration)}"
-        when = f" ({clock_time(hit.start_time)} – {clock_time(hit.end_time)})" if hit.start_time else ""
+        when = f" ({clock_span(hit.start_time, hit.end_time)})" if hit.start_time else ""
         title = f"#{hit.rank}  {hit.recording_id}  score {hit.score:.3f}  {span}{when}"
         if hit.caption:
             title += f"\n{hit.caption}"

@@ -30,13 +30,13 @@ def hit_table(hits: list) -> str:
     """The hits as aligned text columns: rank, score, recording, time span, timestamps (and caption)."""
     from slip_sensor.modeling_slip.windowing_slip import format_time
 
-    from .timestamps import clock_time
+    from .timestamps import clock_span
 
     rows = [("rank", "score", "recording", "span", "timestamps")]
     for hit in hits:
-        stamps = f"{clock_time(hit.start_time)} – {clock_time(hit.end_time)}" if hit.start_time else ""
-        rows.append((str(hit.rank), f"{hit.score:.3f}", hit.recording_id,
-                     f"{format_time(hit.start_s)}–{format_time(hit.end_s)}", stamps))
+        span = f"{format_time(hit.start_s)}–{format_time(hit.end_s)}"
+        rows.append((str(hit.rank), f"{hit.score:.3f}", hit.recording_id, span,
+                     clock_span(hit.start_time, hit.end_time)))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = []
     for number, row in enumerate(rows):

@@ -14,4 +14,9 @@ def clock_time(timestamp: str | None) -> str:
     return f"{whole}.{fraction}" if fraction else whole
 
 
-__all__ = ["clock_time"]
+def clock_span(start_time: str | None, end_time: str | None) -> str:
+    """A window's ISO start and end as "start – end" in `clock_time`s, or "" when the recording has no timestamps."""
+    return f"{clock_time(start_time)} – {clock_time(end_time)}" if start_time else ""
+
+
+__all__ = ["clock_span", "clock_time"]
